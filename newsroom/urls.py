@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.article, name="article"),
+    path("healthz", views.healthz, name="healthz"),
+    path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
+    path("", include("subscriptions.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

@@ -1,0 +1,118 @@
+"""Editors' admin. Statuses are read-only here: every change goes through services, so it
+gets its Event and the editor's name."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import (
+    ConfirmationRequest,
+    Consent,
+    Event,
+    Newsletter,
+    Status,
+    Subscriber,
+    Subscription,
+)
+
+
+@admin.register(Newsletter)
+class NewsletterAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "host", "is_active", "is_public", "sort_order", "confirmed"]
+    list_editable = ["is_active", "is_public", "sort_order"]
+    list_filter = ["is_active", "is_public"]
+    search_fields = ["name", "slug", "host"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        confirmed = Count("subscriptions", filter=Q(subscriptions__status=Status.CONFIRMED))
+        return super().get_queryset(request).annotate(confirmed_count=confirmed)
+
+    @admin.display(description=_("confirmed subscribers"), ordering="confirmed_count")
+    def confirmed(self, obj):
+        return obj.confirmed_count
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "from_status", "to_status", "actor", "detail"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 0
+    can_delete = False
+    readonly_fields = ["newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at"]
+    fields = readonly_fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["email", "created_at"]
+    search_fields = ["email"]
+    list_filter = ["subscriptions__status", "subscriptions__newsletter"]
+    readonly_fields = ["email", "created_at"]
+    inlines = [SubscriptionInline]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "newsletter", "status", "created_at", "confirmed_at"]
+    list_filter = ["status", "newsletter"]
+    search_fields = ["subscriber__email"]
+    list_select_related = ["subscriber", "newsletter"]
+    readonly_fields = [f.name for f in Subscription._meta.fields]
+    inlines = [EventInline]
+    actions = ["unsubscribe_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Unsubscribe selected subscriptions"))
+    def unsubscribe_selected(self, request, queryset):
+        actor = f"editor:{request.user.get_username()}"
+        changed = sum(
+            services.unsubscribe(subscription_id=pk, actor=actor)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        message = ngettext(
+            "%d subscription unsubscribed.", "%d subscriptions unsubscribed.", changed
+        )
+        self.message_user(request, message % changed, messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConfirmationRequest)
+class ConfirmationRequestAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "subscriber", "state", "attempts", "created_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["subscriber__email", "message_id"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
+    search_fields = ["subscriber__email"]
+    list_filter = ["form_id", "version"]

@@ -1,0 +1,283 @@
+"""The only functions that write. Each is keyword-only and runs in one transaction.
+
+Views, admin actions and tasks call these; these queue work with `delay_on_commit`, so a task
+never sees a row its transaction has not committed yet.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import (
+    ConfirmationRequest,
+    Consent,
+    Event,
+    Newsletter,
+    OutboxState,
+    Status,
+    Subscriber,
+    Subscription,
+)
+from .validation import mask_email
+
+logger = logging.getLogger("subscriptions")
+
+READER = "reader"
+SYSTEM = "system"
+
+_TIMESTAMP_FIELD = {
+    Status.PENDING: "pending_at",
+    Status.CONFIRMED: "confirmed_at",
+    Status.UNSUBSCRIBED: "unsubscribed_at",
+    Status.UNDELIVERABLE: "undeliverable_at",
+}
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    page_url: str
+    form_id: str
+    ip_address: str | None
+    user_agent: str
+    wording: str
+    version: str
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    subscriber_id: int
+    confirmation_request_id: int | None  # None: nothing to confirm, or within the cooldown
+
+
+def transition(
+    *, subscription: Subscription, to: str, actor: str, detail: str = "", now: datetime
+) -> None:
+    """Change one subscription's status and append its Event. Call inside a transaction."""
+    from_status = subscription.status if subscription.pk else ""
+    subscription.status = to
+    subscription.status_changed_at = now
+    setattr(subscription, _TIMESTAMP_FIELD[Status(to)], now)
+    if to == Status.UNDELIVERABLE:
+        subscription.undeliverable_reason = detail
+    subscription.save()
+    Event.objects.create(
+        subscription=subscription,
+        from_status=from_status,
+        to_status=to,
+        at=now,
+        actor=actor,
+        detail=detail,
+    )
+    logger.info(
+        "subscription=%s newsletter=%s status %s->%s actor=%s",
+        subscription.pk,
+        subscription.newsletter_id,
+        from_status or "new",
+        to,
+        actor,
+    )
+
+
+@transaction.atomic
+def sign_up(
+    *,
+    email: str,
+    newsletters: Sequence[Newsletter],
+    consent: ConsentInput | None,
+    now: datetime | None = None,
+) -> SignUpResult:
+    """Record a reader's sign-up and queue one confirmation email for every list it needs.
+
+    `email` must already be normalised. The answer to the reader is the same whatever happens
+    here, so that nobody learns whether an address is known.
+    """
+    now = now or timezone.now()
+    subscriber = _locked_subscriber(email)
+    to_confirm = _subscriptions_needing_confirmation(subscriber, newsletters, now)
+    if not to_confirm:
+        return SignUpResult(subscriber.pk, None)
+    if consent is not None:  # None: a resend, where the consent on record still stands
+        consent_row = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
+        Subscription.objects.filter(pk__in=[s.pk for s in to_confirm]).update(consent=consent_row)
+    request = ConfirmationRequest.objects.create(subscriber=subscriber, created_at=now)
+    request.subscriptions.set(to_confirm)
+    logger.info(
+        "confirmation_request=%s queued for %s lists=%s",
+        request.pk,
+        mask_email(subscriber.email),
+        [s.newsletter_id for s in to_confirm],
+    )
+    from .tasks import send_confirmation
+
+    send_confirmation.delay_on_commit(request.pk)
+    return SignUpResult(subscriber.pk, request.pk)
+
+
+def _locked_subscriber(email: str) -> Subscriber:
+    # The row lock serialises concurrent sign-ups of one address, so a double submit sees the
+    # first one's confirmation request and falls inside its cooldown instead of sending twice.
+    subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+        email__iexact=email, defaults={"email": email}
+    )
+    return subscriber
+
+
+def _subscriptions_needing_confirmation(
+    subscriber: Subscriber, newsletters: Sequence[Newsletter], now: datetime
+) -> list[Subscription]:
+    cooling = set(
+        subscriber.subscriptions.recently_requested(
+            since=now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN)
+        ).values_list("pk", flat=True)
+    )
+    needed = []
+    for newsletter in newsletters:
+        subscription, created = Subscription.objects.get_or_create(
+            subscriber=subscriber, newsletter=newsletter
+        )
+        if created:
+            subscription.status = ""
+            transition(subscription=subscription, to=Status.PENDING, actor=READER, now=now)
+        elif subscription.status == Status.CONFIRMED or subscription.pk in cooling:
+            continue
+        elif subscription.status != Status.PENDING:
+            transition(subscription=subscription, to=Status.PENDING, actor=READER, now=now)
+        needed.append(subscription)
+    return needed
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    confirmed: list[str]  # names of lists confirmed by this call
+    already: list[str]  # names of lists that were confirmed before
+
+
+@transaction.atomic
+def confirm(*, request_id: int, actor: str = READER, now: datetime | None = None) -> ConfirmResult:
+    """Confirm every still-pending subscription of one confirmation email. Safe to repeat."""
+    now = now or timezone.now()
+    subscriptions = (
+        Subscription.objects.select_for_update()
+        .select_related("newsletter")
+        .filter(confirmation_requests=request_id)
+        .order_by("newsletter__sort_order", "pk")
+    )
+    confirmed, already = [], []
+    for subscription in subscriptions:
+        if subscription.status == Status.PENDING:
+            transition(subscription=subscription, to=Status.CONFIRMED, actor=actor, now=now)
+            confirmed.append(subscription.newsletter.name)
+        elif subscription.status == Status.CONFIRMED:
+            already.append(subscription.newsletter.name)
+    return ConfirmResult(confirmed, already)
+
+
+@transaction.atomic
+def resend_confirmation(*, request_id: int, now: datetime | None = None) -> int | None:
+    """Queue a fresh confirmation for the still-pending lists of an expired link.
+
+    Goes through the same cooldown as a sign-up, so an old link can't be used to flood a box.
+    """
+    now = now or timezone.now()
+    old = ConfirmationRequest.objects.filter(pk=request_id).select_related("subscriber").first()
+    if old is None:
+        return None
+    newsletters = [s.newsletter for s in old.subscriptions.pending().select_related("newsletter")]
+    if not newsletters:
+        return None
+    return sign_up(
+        email=old.subscriber.email, newsletters=newsletters, consent=None, now=now
+    ).confirmation_request_id
+
+
+@transaction.atomic
+def unsubscribe(
+    *, subscription_id: int, actor: str = READER, detail: str = "", now: datetime | None = None
+) -> bool:
+    """Leave one list. Returns False when there was nothing to leave. Safe to repeat."""
+    now = now or timezone.now()
+    subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+    if subscription is None or subscription.status == Status.UNSUBSCRIBED:
+        return False
+    transition(
+        subscription=subscription, to=Status.UNSUBSCRIBED, actor=actor, detail=detail, now=now
+    )
+    return True
+
+
+# --- Outbox ------------------------------------------------------------------------------------
+
+
+def claim_confirmation(*, request_id: int, now: datetime | None = None) -> bool:
+    """Atomically take one queued confirmation for sending; False if someone else holds it.
+
+    A single conditional UPDATE, so two deliveries of one task, or a task and the sweeper, can't
+    both win. The claim lapses after SEND_LEASE, so a worker that died releases it by itself.
+    """
+    now = now or timezone.now()
+    claimed = (
+        ConfirmationRequest.objects.filter(pk=request_id, state=OutboxState.QUEUED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        .update(
+            claimed_until=now + timedelta(seconds=settings.SEND_LEASE),
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce(F("first_attempt_at"), now),
+        )
+    )
+    return claimed == 1
+
+
+@transaction.atomic
+def record_sent(*, request_id: int, message_id: str, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    ConfirmationRequest.objects.filter(pk=request_id).update(
+        state=OutboxState.SENT, closed_at=now, claimed_until=None, message_id=message_id[:200]
+    )
+
+
+@transaction.atomic
+def record_skipped(*, request_id: int, now: datetime | None = None) -> None:
+    """Nothing left to confirm (confirmed or left meanwhile): close the row without sending."""
+    now = now or timezone.now()
+    ConfirmationRequest.objects.filter(pk=request_id).update(
+        state=OutboxState.SKIPPED, closed_at=now, claimed_until=None
+    )
+
+
+@transaction.atomic
+def record_retry(
+    *, request_id: int, countdown: float, error: str, now: datetime | None = None
+) -> None:
+    """Hold the claim through the backoff, so the sweeper leaves the row to the retry."""
+    now = now or timezone.now()
+    ConfirmationRequest.objects.filter(pk=request_id).update(
+        claimed_until=now + timedelta(seconds=countdown), last_error=error[:2000]
+    )
+
+
+@transaction.atomic
+def record_undeliverable(
+    *, request_id: int, actor: str, reason: str, now: datetime | None = None
+) -> None:
+    """A permanent rejection, or giving up: close the row, and tell editors why."""
+    now = now or timezone.now()
+    ConfirmationRequest.objects.filter(pk=request_id).update(
+        state=OutboxState.FAILED, closed_at=now, claimed_until=None, last_error=reason[:2000]
+    )
+    for subscription in Subscription.objects.select_for_update().filter(
+        confirmation_requests=request_id, status=Status.PENDING
+    ):
+        transition(
+            subscription=subscription,
+            to=Status.UNDELIVERABLE,
+            actor=actor,
+            detail=reason,
+            now=now,
+        )

@@ -1,0 +1,96 @@
+"""Celery tasks. They take ids, stay thin, and are idempotent: the outbox claim in
+services.claim_confirmation makes a redelivered or duplicated task a no-op."""
+
+import logging
+import random
+from datetime import timedelta
+
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from . import emails, services
+from .models import ConfirmationRequest
+
+logger = logging.getLogger("subscriptions.tasks")
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, so retries after an outage don't arrive in lockstep."""
+    ceiling = min(settings.SEND_BACKOFF_MAX, settings.SEND_BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def send_confirmation(self, request_id: int) -> str:
+    if not services.claim_confirmation(request_id=request_id):
+        return "not claimable"  # sent, closed, gone, or held by another delivery
+    request = ConfirmationRequest.objects.select_related("subscriber").get(pk=request_id)
+    subscriptions = list(
+        request.subscriptions.pending()
+        .select_related("newsletter")
+        .order_by("newsletter__sort_order")
+    )
+    if not subscriptions:
+        services.record_skipped(request_id=request_id)
+        return "nothing to confirm"
+    if _past_retry_window(request):
+        services.record_undeliverable(
+            request_id=request_id, actor=services.SYSTEM, reason=f"gave up: {request.last_error}"
+        )
+        return "gave up"
+    logger.info("confirmation_request=%s send attempt=%s", request_id, request.attempts)
+    try:
+        message_id = emails.send(emails.confirmation_message(request, subscriptions))
+    except AnymailError as exc:
+        return _handle_provider_error(self, request, exc)
+    services.record_sent(request_id=request_id, message_id=message_id)
+    logger.info("confirmation_request=%s sent attempt=%s", request_id, request.attempts)
+    return "sent"
+
+
+def _past_retry_window(request: ConfirmationRequest) -> bool:
+    window = timedelta(seconds=settings.SEND_RETRY_WINDOW)
+    return (
+        request.first_attempt_at is not None and timezone.now() - request.first_attempt_at > window
+    )
+
+
+def _handle_provider_error(task, request: ConfirmationRequest, exc: AnymailError) -> str:
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+    actor = f"provider:{emails.provider_name(exc)}"
+    if isinstance(exc, AnymailRecipientsRefused) or not emails.is_transient(exc):
+        logger.warning("confirmation_request=%s refused permanently: %s", request.pk, reason)
+        services.record_undeliverable(request_id=request.pk, actor=actor, reason=reason)
+        return "refused"
+    if _past_retry_window(request):
+        services.record_undeliverable(
+            request_id=request.pk, actor=actor, reason=f"gave up: {reason}"
+        )
+        return "gave up"
+    countdown = backoff(request.attempts)
+    logger.warning(
+        "confirmation_request=%s transient failure attempt=%s retry_in=%.0fs: %s",
+        request.pk,
+        request.attempts,
+        countdown,
+        reason,
+    )
+    services.record_retry(request_id=request.pk, countdown=countdown, error=reason)
+    raise task.retry(countdown=countdown, exc=exc)
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Re-queue confirmations the broker lost (down at sign-up, or a worker died mid-send)."""
+    due = ConfirmationRequest.objects.due_for_dispatch(
+        now=timezone.now(), grace=settings.OUTBOX_GRACE
+    ).values_list("pk", flat=True)[:1000]
+    count = 0
+    for request_id in due:
+        send_confirmation.delay(request_id)
+        count += 1
+    if count:
+        logger.info("outbox sweep re-queued %s confirmation(s)", count)
+    return count

@@ -1,0 +1,53 @@
+"""Signed, expiring, single-purpose link tokens, in the manner of allauth's EmailConfirmationHMAC.
+
+A token carries a row id, never the address, and its salt names its purpose, so an
+unsubscribe token can't confirm and a confirm token can't unsubscribe.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+
+CONFIRM = "subscriptions.confirm"
+UNSUBSCRIBE = "subscriptions.unsubscribe"
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    object_id: int | None  # None when the signature is bad
+    expired: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return self.object_id is not None and not self.expired
+
+
+def make_confirm_token(request_id: int) -> str:
+    return signing.dumps({"r": request_id}, salt=CONFIRM)
+
+
+def make_unsubscribe_token(subscription_id: int) -> str:
+    return signing.dumps({"s": subscription_id}, salt=UNSUBSCRIBE)
+
+
+def check_confirm_token(token: str) -> TokenCheck:
+    return _check(token, CONFIRM, "r", settings.CONFIRMATION_MAX_AGE)
+
+
+def check_unsubscribe_token(token: str) -> TokenCheck:
+    return _check(token, UNSUBSCRIBE, "s", settings.UNSUBSCRIBE_MAX_AGE)
+
+
+def _check(token: str, salt: str, key: str, max_age: int) -> TokenCheck:
+    expired = False
+    try:
+        payload = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired:
+        # Genuine but old: the id still lets us offer a fresh link.
+        payload, expired = signing.loads(token, salt=salt), True
+    except signing.BadSignature:
+        return TokenCheck(None)
+    if not isinstance(payload, dict) or not isinstance(payload.get(key), int):
+        return TokenCheck(None)
+    return TokenCheck(payload[key], expired)
