@@ -1,0 +1,76 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from subscriptions.models import Newsletter
+
+from .fake_postmark import FakePostmark
+from .stack import ROOT, Stack
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture
+def newsletters(db) -> dict[str, Newsletter]:
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return {n.slug: n for n in Newsletter.objects.all()}
+
+
+@pytest.fixture
+def fake_postmark():
+    server = FakePostmark().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postmark_settings(settings, fake_postmark):
+    """Send through anymail's real Postmark backend, to the fake provider on loopback."""
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "fake", "POSTMARK_API_URL": fake_postmark.url}
+    return fake_postmark
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("static")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "tests",
+        "STATIC_ROOT": str(root),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return root
+
+
+@pytest.fixture
+def stack(transactional_db, newsletters, fake_postmark, static_root, tmp_path):
+    """Gunicorn plus a real celery worker, sending through anymail to the fake provider."""
+    running = Stack(tmp_path, static_root, fake_postmark.url)
+    yield running
+    running.stop()
+    for name in ("web", "worker", "beat"):
+        if running.log(name):
+            sys.stdout.write(f"\n--- {name} log (tail) ---\n{running.log(name)[-3000:]}")
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI")
+        pytest.skip(f"{name} is not installed")
+    return path

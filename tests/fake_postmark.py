@@ -1,0 +1,133 @@
+"""A Postmark-compatible HTTP server on a free loopback port, for anymail's postmark backend.
+
+Point ANYMAIL_POSTMARK_API_URL at `server.url`. It records every message it accepted, and can
+inject faults: fail calls with a status, refuse recipients (406 inactive / 300 invalid), add
+latency, or drop the connection without an answer.
+"""
+
+import json
+import select
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+INACTIVE = (
+    "You tried to send to a recipient that has been marked as inactive.\n"
+    "Found inactive addresses: {addr}.\n"
+    "Inactive recipients are ones that have generated a hard bounce or a spam complaint. "
+)
+
+
+@dataclass
+class Faults:
+    fail_statuses: list[int] = field(default_factory=list)  # one status per upcoming call
+    drop_calls: int = 0  # upcoming calls answered by closing the connection
+    inactive: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 406
+    invalid: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 300
+    latency: float = 0.0
+
+
+class FakePostmark:
+    def __init__(self) -> None:
+        self.accepted: list[dict] = []
+        self.calls = 0
+        self.faults = Faults()
+        self.lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def start(self) -> "FakePostmark":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def to(self, address: str) -> list[dict]:
+        return [m for m in self.accepted if m["To"].lower() == address.lower()]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.accepted) < count:
+            time.sleep(0.05)
+        return list(self.accepted)
+
+    def _decide(self, payload: dict) -> tuple[str, int | None]:
+        with self.lock:
+            self.calls += 1
+            if self.faults.drop_calls:
+                self.faults.drop_calls -= 1
+                return "drop", None
+            if self.faults.fail_statuses:
+                return "fail", self.faults.fail_statuses.pop(0)
+        to = payload.get("To", "").lower()
+        if to in self.faults.inactive:
+            return "inactive", 422
+        if to in self.faults.invalid:
+            return "invalid", 422
+        return "ok", 200
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                payload = json.loads(body or b"{}")
+                outcome, status = fake._decide(payload)
+                if fake.faults.latency:
+                    time.sleep(fake.faults.latency)
+                if outcome == "drop" or self._client_gone():
+                    self.close_connection = True
+                    return
+                reply = fake._reply(outcome, status, payload)
+                self._send(status, reply)
+                if outcome == "ok":
+                    with fake.lock:
+                        fake.accepted.append(payload)
+
+            def _client_gone(self) -> bool:
+                # Like a provider that accepts only while the caller still waits: a worker
+                # killed during the latency never gets its message accepted.
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and not self.connection.recv(1, 2)  # MSG_PEEK
+
+            def _send(self, status: int, reply: dict) -> None:
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    @staticmethod
+    def _reply(outcome: str, status: int, payload: dict) -> dict:
+        to = payload.get("To", "")
+        if outcome == "ok":
+            return {
+                "To": to,
+                "SubmittedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "MessageID": str(uuid.uuid4()),
+                "ErrorCode": 0,
+                "Message": "OK",
+            }
+        if outcome == "inactive":
+            return {"ErrorCode": 406, "Message": INACTIVE.format(addr=to.lower())}
+        if outcome == "invalid":
+            return {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{to}'."}
+        return {"ErrorCode": 0, "Message": f"Simulated failure {status}"}

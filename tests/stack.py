@@ -1,0 +1,158 @@
+"""Real processes for end-to-end tests: gunicorn, celery worker and beat, as operators run them.
+
+They run the production settings module against the test database, with the broker given by
+REDIS_URL (a per-test key prefix keeps runs apart on a shared Redis) or, without it, kombu's
+filesystem transport in a private folder.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Stack:
+    def __init__(self, workdir: Path, static_root: Path, email_api_url: str, **env: str):
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "PYTHONUNBUFFERED": "1",
+            "DEBUG": "0",
+            "SECRET_KEY": "tests-only-not-secret",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "SITE_URL": self.url,
+            "VAR_DIR": str(workdir),
+            "STATIC_ROOT": str(static_root),
+            "DATABASE_URL": test_database_url(),
+            "DB_CONN_MAX_AGE": "0",
+            "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+            "ANYMAIL_POSTMARK_SERVER_TOKEN": "fake-token",
+            "ANYMAIL_POSTMARK_API_URL": email_api_url,
+            "DEFAULT_FROM_EMAIL": "Newsroom <newsletters@example.com>",
+            "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:",
+            "SEND_BACKOFF_BASE": "1",
+            "SEND_BACKOFF_MAX": "2",
+            **env,
+        }
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs[name] = proc
+        return proc
+
+    def start_web(self, workers: int = 2) -> str:
+        self._spawn(
+            "web",
+            [
+                str(BIN / "gunicorn"),
+                "newsroom.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+            ],
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                    return self.url
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start:\n" + self.log("web"))
+
+    def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen:
+        return self._spawn(
+            name,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "newsroom",
+                "worker",
+                "-Q",
+                "email,default",
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
+
+    def start_beat(self) -> subprocess.Popen:
+        return self._spawn(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "newsroom",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.workdir / "beat-schedule"),
+            ],
+        )
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name)
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            proc = self.procs.pop(name)
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(proc.pid, signal.SIGKILL)

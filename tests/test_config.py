@@ -1,0 +1,98 @@
+"""Configuration from the environment, health check and the dev mailbox."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core import mail
+
+from .stack import ROOT
+
+
+def settings_value(expr: str, **env: str) -> str:
+    """Evaluate an expression in a fresh process with only the given environment."""
+    clean = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    code = f"import newsroom.settings as s\nvalue = ({expr})\nprint(value)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+    )
+    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
+
+
+def test_every_anymail_variable_becomes_an_anymail_setting():
+    value = settings_value(
+        "sorted(s.ANYMAIL.items())",
+        DEBUG="1",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="tok",
+        ANYMAIL_POSTMARK_API_URL="http://127.0.0.1:9/",
+    )
+    assert value == (
+        "[('POSTMARK_API_URL', 'http://127.0.0.1:9/'), ('POSTMARK_SERVER_TOKEN', 'tok')]"
+    )
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    assert "SECRET_KEY is required" in settings_value("s.SECRET_KEY", DEBUG="0")
+
+
+def test_embedded_defaults_need_no_server():
+    value = settings_value(
+        "s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL",
+        DEBUG="1",
+        PORT="8111",
+    )
+    assert value == (
+        "('django.db.backends.sqlite3', 'filesystem://', "
+        "'newsroom.devmail.EmailBackend', 'http://127.0.0.1:8111')"
+    )
+
+
+def test_database_and_broker_come_from_the_environment():
+    value = settings_value(
+        "s.DATABASES['default']['NAME'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND']",
+        DEBUG="1",
+        DATABASE_URL="postgres://u@db.internal:5432/news",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    assert value == (
+        "('news', 'redis://cache.internal:6379/0', 'django.core.cache.backends.redis.RedisCache')"
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_broker_without_configuration(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
+    from newsroom.celery import app
+
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "unavailable"}
+    assert "127.0.0.1" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_dev_mailbox_lists_mail_with_clickable_links_only_in_debug(client, settings, tmp_path):
+    settings.EMAIL_BACKEND = "newsroom.devmail.EmailBackend"
+    settings.DEV_MAIL_DIR = tmp_path
+    mail.send_mail("Hello", "Open http://testserver/confirm/abc/ now", None, ["r@example.com"])
+    assert len(list(tmp_path.glob("*.eml"))) == 1
+    assert client.get("/dev/mailbox/").status_code == 404
+    settings.DEBUG = True
+    page = client.get("/dev/mailbox/").content.decode()
+    assert '<a href="http://testserver/confirm/abc/"' in page
+    assert "r@example.com" in page

@@ -1,0 +1,121 @@
+"""Double opt-in: the link, the scanner-safe GET, the POST, expiry, tampering and repeats."""
+
+import time
+
+import pytest
+from django.core import signing
+
+from subscriptions import tokens
+from subscriptions.models import ConfirmationRequest, Event, Subscription
+
+from .helpers import latest_request, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending(client, newsletters):
+    sign_up(client, "reader@example.com", "daily", "explaining-ukraine")
+    return latest_request()
+
+
+def open_link(client, request_id: int):
+    token = tokens.make_confirm_token(request_id)
+    return client.get(f"/confirm/{token}/")
+
+
+def test_opening_the_link_redirects_to_a_url_without_the_token(client, pending):
+    response = open_link(client, pending.pk)
+    assert response.status_code == 302
+    assert response["Location"] == "/confirm/"
+
+
+def test_scanner_get_shows_the_button_and_changes_nothing(client, pending):
+    page = client.get(open_link(client, pending.pk)["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Confirm subscription" in html and 'method="post"' in html
+    assert "The Daily Brief" in html and "Explaining Ukraine with Kate Tsurkan" in html
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_post_confirms_every_list_of_the_email_and_records_the_reader(client, pending):
+    open_link(client, pending.pk)
+    response = client.post("/confirm/")
+    assert response.status_code == 200
+    assert "Subscription confirmed" in response.content.decode()
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"confirmed"}
+    assert all(s.confirmed_at for s in Subscription.objects.all())
+    events = Event.objects.filter(to_status="confirmed")
+    assert events.count() == 2 and {e.actor for e in events} == {"reader"}
+
+
+def test_confirming_twice_is_harmless_and_says_already_confirmed(client, pending):
+    open_link(client, pending.pk)
+    client.post("/confirm/")
+    again = client.post("/confirm/")
+    assert again.status_code == 200
+    assert "Already confirmed" in again.content.decode()
+    assert Event.objects.filter(to_status="confirmed").count() == 2
+    revisit = client.get(open_link(client, pending.pk)["Location"])
+    assert "Already confirmed" in revisit.content.decode()
+
+
+def test_expired_link_gets_a_clear_page_offering_a_fresh_link(client, pending, settings):
+    settings.CONFIRMATION_MAX_AGE = 1
+    open_link(client, pending.pk)
+    time.sleep(2.1)
+    page = client.get("/confirm/")
+    assert page.status_code == 400
+    assert "This link has expired" in page.content.decode()
+    assert client.post("/confirm/").status_code == 400
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_fresh_link_for_an_expired_one_queues_a_new_confirmation(client, pending, settings):
+    settings.CONFIRMATION_MAX_AGE = 1
+    settings.CONFIRMATION_COOLDOWN = 0
+    open_link(client, pending.pk)
+    time.sleep(2.1)
+    response = client.post("/confirm/resend/")
+    assert response.status_code == 200
+    assert ConfirmationRequest.objects.count() == 2
+    assert latest_request().subscriptions.count() == 2
+
+
+def test_fresh_link_respects_the_cooldown(client, pending, settings):
+    settings.CONFIRMATION_MAX_AGE = 1
+    open_link(client, pending.pk)
+    time.sleep(2.1)
+    client.post("/confirm/resend/")
+    assert ConfirmationRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["garbage", "eyJyIjoxfQ:1xX9H3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "a" * 2000],
+)
+def test_tampered_link_gets_a_clear_400_page(client, pending, token):
+    client.get(f"/confirm/{token}/")
+    page = client.get("/confirm/")
+    assert page.status_code == 400
+    assert "This link doesn" in page.content.decode()
+    assert client.post("/confirm/").status_code == 400
+
+
+def test_confirm_without_having_opened_a_link_is_a_400(client, pending):
+    assert client.post("/confirm/").status_code == 400
+
+
+def test_unsubscribe_token_cannot_confirm(client, pending):
+    token = tokens.make_unsubscribe_token(pending.pk)
+    client.get(f"/confirm/{token}/")
+    assert client.post("/confirm/").status_code == 400
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_token_carries_no_address(pending):
+    token = tokens.make_confirm_token(pending.pk)
+    decoded = signing.b64_decode(token.split(":")[0].encode()).decode()
+    assert "reader" not in token and "example" not in token
+    assert "example" not in decoded

@@ -1,0 +1,194 @@
+"""Reader sign-up through the public forms: validation, answers, consent, cross-site refusal."""
+
+import pytest
+
+from subscriptions.models import ConfirmationRequest, Consent, Event, Subscriber, Subscription
+
+from .helpers import BAD, GOOD, form_data, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+def test_article_page_carries_the_three_sign_up_forms(client, newsletters):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for form_id in ("subscribe-daily", "subscribe-explaining-ukraine", "subscribe-footer"):
+        assert f'id="{form_id}"' in html
+    assert html.count("indicates required") == 3
+    assert html.count(">Subscribe</button>") == 3
+    assert "Enter your email to subscribe" in html
+    assert "Explaining Ukraine with Kate Tsurkan" in html
+
+
+def test_article_page_is_cacheable_with_no_per_visitor_token(client, newsletters):
+    first, second = client.get("/"), client.get("/")
+    assert "public" in first["Cache-Control"]
+    assert "csrfmiddlewaretoken" not in first.content.decode()
+    assert not first.cookies
+    assert first.content == second.content
+
+
+def test_footer_form_offers_several_lists_as_checkboxes(client, newsletters):
+    html = client.get("/").content.decode()
+    footer = html[html.index('id="subscribe-footer"') :]
+    assert footer.count('type="checkbox" name="newsletter"') == 4
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "",
+        "   ",
+        "not-an-email",
+        "a@b",
+        "reader@@example.com",
+        "reader@example.com\r\nBcc: x@y.z",
+        "reader@example.com\n",
+        "x" * 250 + "@example.com",
+        "<script>@example.com",
+    ],
+)
+def test_bad_address_gets_the_message_a_400_and_keeps_what_was_typed(client, newsletters, email):
+    response = client.post("/subscribe/", form_data(email), HTTP_ORIGIN="http://testserver")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert BAD in html
+    assert 'aria-invalid="true"' in html
+    if email.strip() and "<" not in email:
+        assert f'value="{email[:300]}"' in html
+    assert not Subscriber.objects.exists()
+    assert not ConfirmationRequest.objects.exists()
+
+
+def test_bad_address_over_fetch_gets_a_json_400(client, newsletters):
+    response = sign_up(client, "nope", json=True)
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "errors": {"email": BAD}}
+
+
+def test_good_address_without_javascript_gets_the_thank_you_page(
+    client, newsletters, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = sign_up(client, "reader@example.com")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Successfully subscribed" in html
+    assert GOOD in html.replace("&#x27;", "'")
+    assert len(callbacks) == 1  # the confirmation is queued only once the sign-up commits
+
+
+def test_good_address_over_fetch_gets_the_answer_as_json(client, newsletters):
+    response = sign_up(client, "reader@example.com", json=True)
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "heading": "Successfully subscribed", "message": GOOD}
+
+
+def test_answer_is_identical_for_new_pending_and_confirmed_addresses(client, newsletters):
+    new = sign_up(client, "known@example.com", json=True)
+    pending = sign_up(client, "known@example.com", json=True)
+    Subscription.objects.update(status="confirmed")
+    confirmed = sign_up(client, "known@example.com", json=True)
+    assert new.status_code == pending.status_code == confirmed.status_code == 200
+    assert new.content == pending.content == confirmed.content
+
+
+def test_sign_up_stores_pending_subscriptions_and_the_consent_shown(client, newsletters):
+    sign_up(
+        client,
+        "reader@example.com",
+        "daily",
+        "weekly-review",
+        HTTP_USER_AGENT="TestBrowser/1.0",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    subscriptions = Subscription.objects.select_related("consent", "newsletter")
+    assert {s.newsletter.slug for s in subscriptions} == {"daily", "weekly-review"}
+    assert {s.status for s in subscriptions} == {"pending"}
+    consent = Consent.objects.get()
+    assert all(s.consent == consent for s in subscriptions)
+    assert consent.ip_address == "203.0.113.9"
+    assert consent.user_agent == "TestBrowser/1.0"
+    assert consent.page_url == "/" and consent.form_id == "daily"
+    assert "unsubscribe" in consent.wording and consent.version
+    assert client.get("/").content.decode().count(consent.wording) == 3
+
+
+def test_one_sign_up_to_several_lists_queues_one_confirmation(client, newsletters):
+    sign_up(client, "reader@example.com", "daily", "explaining-ukraine", "breaking")
+    request = ConfirmationRequest.objects.get()
+    assert request.subscriptions.count() == 3
+
+
+def test_addresses_are_normalised_and_unique_case_insensitively(client, newsletters):
+    sign_up(client, "  Reader.Name@EXAMPLE.com ")
+    sign_up(client, "reader.name@example.COM", "weekly-review")
+    subscriber = Subscriber.objects.get()
+    assert subscriber.email == "Reader.Name@example.com"
+    assert subscriber.subscriptions.count() == 2
+
+
+def test_international_domain_is_stored_idna_encoded(client, newsletters):
+    sign_up(client, "leser@bücher.de")
+    assert Subscriber.objects.get().email == "leser@xn--bcher-kva.de"
+
+
+def test_repeat_sign_up_within_cooldown_sends_no_second_email(client, newsletters):
+    sign_up(client, "reader@example.com")
+    sign_up(client, "reader@example.com")
+    assert ConfirmationRequest.objects.count() == 1
+
+
+def test_every_state_change_is_an_event_with_its_actor(client, newsletters):
+    sign_up(client, "reader@example.com")
+    event = Event.objects.get()
+    assert (event.from_status, event.to_status, event.actor) == ("", "pending", "reader")
+
+
+def test_unknown_or_hidden_list_is_refused_with_a_message(client, newsletters):
+    newsletters["breaking"].is_public = False
+    newsletters["breaking"].save()
+    response = sign_up(client, "reader@example.com", "breaking", json=True)
+    assert response.status_code == 400
+    assert "newsletter" in response.json()["errors"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+    ],
+)
+def test_cross_site_post_is_refused_and_stores_nothing(client, newsletters, headers):
+    headers.setdefault("HTTP_ORIGIN", None)
+    headers = {k: v for k, v in headers.items() if v is not None}
+    response = client.post("/subscribe/", form_data("victim@example.com"), **headers)
+    assert response.status_code == 403
+    assert not Subscriber.objects.exists()
+
+
+def test_partner_origin_may_post_sign_ups(client, newsletters, settings):
+    settings.PARTNER_ORIGINS = ["https://partner.example"]
+    response = sign_up(
+        client, "reader@example.com", json=True, HTTP_ORIGIN="https://partner.example"
+    )
+    assert response.status_code == 200
+    assert Subscriber.objects.exists()
+
+
+def test_sign_up_form_rejects_get(client, newsletters):
+    assert client.get("/subscribe/").status_code == 405
+
+
+def test_unsubscribed_reader_signing_up_again_must_confirm_again(client, newsletters, settings):
+    settings.CONFIRMATION_COOLDOWN = 0
+    sign_up(client, "reader@example.com")
+    Subscription.objects.update(status="unsubscribed")
+    sign_up(client, "reader@example.com")
+    subscription = Subscription.objects.get()
+    assert subscription.status == "pending"
+    assert ConfirmationRequest.objects.count() == 2
