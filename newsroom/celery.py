@@ -29,7 +29,7 @@ class OutboxTask(DjangoTask):
             self.apply_async(args, kwargs)
         except Exception as exc:  # kombu raises many types; the sweeper covers them all
             logger.warning(
-                "publish failed task=%s args=%s error=%s; the outbox sweeper will retry",
+                "event=publish.failed task=%s args=%s error=%s (the outbox sweeper will queue it)",
                 self.name,
                 args,
                 type(exc).__name__,

@@ -149,6 +149,12 @@ ANYMAIL = {
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and len(key) > len("ANYMAIL_")
 }
+# Environment values are strings; these few anymail settings are not.
+for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_API_REQUESTS"):
+    if _key in ANYMAIL:
+        ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
+# A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
+ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 20))
 
 # --- Subscriptions -----------------------------------------------------------------------------
 CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 7 * 24 * 3600)
@@ -200,8 +206,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One message at a time per process: a slow provider call must not strand prefetched sign-ups.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Hard limit kills a stuck provider call; the lease (SEND_LEASE) outlives it, so no overlap.
-CELERY_TASK_SOFT_TIME_LIMIT = 30
-CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = env_int("SEND_TIME_LIMIT", 60)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
+if SEND_LEASE <= CELERY_TASK_TIME_LIMIT:
+    # Otherwise a slow but live send could lose its claim and a second send could start.
+    raise ImproperlyConfigured("SEND_LEASE must be longer than SEND_TIME_LIMIT.")
 # JSON only: tasks take ids, and pickle would let anyone who can write to the broker run code.
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -25,7 +25,6 @@ from .models import (
     Subscriber,
     Subscription,
 )
-from .validation import mask_email
 
 logger = logging.getLogger("subscriptions")
 
@@ -75,8 +74,9 @@ def transition(
         actor=actor,
         detail=detail,
     )
+    # logfmt, one line per state change; ids only, never the address.
     logger.info(
-        "subscription=%s newsletter=%s status %s->%s actor=%s",
+        "event=subscription.transition subscription=%s newsletter=%s from=%s to=%s actor=%s",
         subscription.pk,
         subscription.newsletter_id,
         from_status or "new",
@@ -109,10 +109,10 @@ def sign_up(
     request = ConfirmationRequest.objects.create(subscriber=subscriber, created_at=now)
     request.subscriptions.set(to_confirm)
     logger.info(
-        "confirmation_request=%s queued for %s lists=%s",
+        "event=confirmation.queued request=%s subscriber=%s newsletters=%s",
         request.pk,
-        mask_email(subscriber.email),
-        [s.newsletter_id for s in to_confirm],
+        subscriber.pk,
+        ",".join(str(s.newsletter_id) for s in to_confirm),
     )
     from .tasks import send_confirmation
 

@@ -36,18 +36,34 @@ def send_confirmation(self, request_id: int) -> str:
         services.record_skipped(request_id=request_id)
         return "nothing to confirm"
     if _past_retry_window(request):
-        services.record_undeliverable(
-            request_id=request_id, actor=services.SYSTEM, reason=f"gave up: {request.last_error}"
-        )
-        return "gave up"
-    logger.info("confirmation_request=%s send attempt=%s", request_id, request.attempts)
+        return _give_up(request, services.SYSTEM, request.last_error)
+    _log("attempt", request)
     try:
         message_id = emails.send(emails.confirmation_message(request, subscriptions))
     except AnymailError as exc:
         return _handle_provider_error(self, request, exc)
     services.record_sent(request_id=request_id, message_id=message_id)
-    logger.info("confirmation_request=%s sent attempt=%s", request_id, request.attempts)
+    _log("sent", request)
     return "sent"
+
+
+def _log(outcome: str, request: ConfirmationRequest, level: int = logging.INFO, **extra) -> None:
+    # logfmt, one line per send attempt and outcome: ids and numbers, never the address.
+    fields = "".join(f" {key}={value}" for key, value in extra.items())
+    logger.log(
+        level,
+        "event=confirmation.%s request=%s attempt=%s%s",
+        outcome,
+        request.pk,
+        request.attempts,
+        fields,
+    )
+
+
+def _give_up(request: ConfirmationRequest, actor: str, reason: str) -> str:
+    _log("gave_up", request, logging.WARNING)
+    services.record_undeliverable(request_id=request.pk, actor=actor, reason=f"gave up: {reason}")
+    return "gave up"
 
 
 def _past_retry_window(request: ConfirmationRequest) -> bool:
@@ -60,23 +76,15 @@ def _past_retry_window(request: ConfirmationRequest) -> bool:
 def _handle_provider_error(task, request: ConfirmationRequest, exc: AnymailError) -> str:
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
     actor = f"provider:{emails.provider_name(exc)}"
+    status = getattr(exc, "status_code", None) or "none"
     if isinstance(exc, AnymailRecipientsRefused) or not emails.is_transient(exc):
-        logger.warning("confirmation_request=%s refused permanently: %s", request.pk, reason)
+        _log("refused", request, logging.WARNING, status=status, error=type(exc).__name__)
         services.record_undeliverable(request_id=request.pk, actor=actor, reason=reason)
         return "refused"
     if _past_retry_window(request):
-        services.record_undeliverable(
-            request_id=request.pk, actor=actor, reason=f"gave up: {reason}"
-        )
-        return "gave up"
+        return _give_up(request, actor, reason)
     countdown = backoff(request.attempts)
-    logger.warning(
-        "confirmation_request=%s transient failure attempt=%s retry_in=%.0fs: %s",
-        request.pk,
-        request.attempts,
-        countdown,
-        reason,
-    )
+    _log("retry", request, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
     services.record_retry(request_id=request.pk, countdown=countdown, error=reason)
     raise task.retry(countdown=countdown, exc=exc)
 
@@ -92,5 +100,5 @@ def sweep_outbox() -> int:
         send_confirmation.delay(request_id)
         count += 1
     if count:
-        logger.info("outbox sweep re-queued %s confirmation(s)", count)
+        logger.info("event=outbox.sweep requeued=%s", count)
     return count

@@ -57,14 +57,28 @@ def static_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def stack(transactional_db, newsletters, fake_postmark, static_root, tmp_path):
+def make_stack(transactional_db, newsletters, fake_postmark, static_root, tmp_path):
+    """Build a Stack (gunicorn, real celery worker and beat) with extra environment."""
+    stacks: list[Stack] = []
+
+    def make(**env: str) -> Stack:
+        workdir = tmp_path / f"stack{len(stacks)}"
+        workdir.mkdir()
+        stacks.append(Stack(workdir, static_root, fake_postmark.url, **env))
+        return stacks[-1]
+
+    yield make
+    for running in stacks:
+        running.stop()
+        for name in ("web", "worker", "beat"):
+            if running.log(name):
+                sys.stdout.write(f"\n--- {name} log (tail) ---\n{running.log(name)[-3000:]}")
+
+
+@pytest.fixture
+def stack(make_stack):
     """Gunicorn plus a real celery worker, sending through anymail to the fake provider."""
-    running = Stack(tmp_path, static_root, fake_postmark.url)
-    yield running
-    running.stop()
-    for name in ("web", "worker", "beat"):
-        if running.log(name):
-            sys.stdout.write(f"\n--- {name} log (tail) ---\n{running.log(name)[-3000:]}")
+    return make_stack()
 
 
 def require_binary(name: str) -> str:

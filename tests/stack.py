@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -42,6 +43,12 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
+        # Like supervisord in `make run` and Restart=always in production: whatever exits is
+        # started again (a Celery worker may exit when its broker disappears).
+        self.supervised: dict[str, list[str]] = {}
+        self.restarts: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._supervise, daemon=True)
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "newsroom.settings",
@@ -96,59 +103,87 @@ class Stack:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                if requests.get(self.url + "/", timeout=5).status_code == 200:
                     return self.url
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not start:\n" + self.log("web"))
 
     def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen:
-        return self._spawn(
-            name,
-            [
-                str(BIN / "celery"),
-                "-A",
-                "newsroom",
-                "worker",
-                "-Q",
-                "email,default",
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-        )
+        args = [
+            "worker",
+            "-Q",
+            "email,default",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        return self._supervised_spawn(name, args)
 
     def start_beat(self) -> subprocess.Popen:
-        return self._spawn(
-            "beat",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "newsroom",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.workdir / "beat-schedule"),
-            ],
-        )
+        return self._supervised_spawn("beat", ["beat", "--schedule", str(self.workdir / "beat")])
+
+    def _supervised_spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        args = [str(BIN / "celery"), "-A", "newsroom", *args, "--loglevel", "INFO"]
+        self.supervised[name] = args
+        proc = self._spawn(name, args)
+        if not self._watcher.is_alive():
+            self._watcher.start()
+        return proc
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(0.3):
+            for name, args in list(self.supervised.items()):
+                proc = self.procs.get(name)
+                if proc is None or proc.poll() is None or self._stopping.is_set():
+                    continue
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self._spawn(name, args)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.procs.pop(name)
+        """Kill a process group; a supervised one is started again, as in production."""
+        proc = self.procs[name]
         os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
+
+    def wait_restarted(self, name: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.restarts.get(name):
+            time.sleep(0.1)
+        assert self.restarts.get(name), f"{name} was not restarted"
+
+    def publisher(self):
+        """A Celery client on this stack's broker, to deliver tasks by hand."""
+        from celery import Celery
+
+        client = Celery("test-publisher", set_as_current=False)
+        if self.env.get("REDIS_URL"):
+            client.conf.broker_url = self.env["REDIS_URL"]
+            client.conf.broker_transport_options = {
+                "global_keyprefix": self.env["REDIS_KEY_PREFIX"]
+            }
+        else:
+            folder = str(self.workdir / "broker" / "queue")
+            client.conf.broker_url = "filesystem://"
+            client.conf.broker_transport_options = {
+                "data_folder_in": folder,
+                "data_folder_out": folder,
+                "control_folder": str(self.workdir / "broker" / "control"),
+            }
+        return client
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher.is_alive():
+            self._watcher.join(timeout=5)
         for name in list(self.procs):
             proc = self.procs.pop(name)
             try:

@@ -30,9 +30,19 @@ def test_every_anymail_variable_becomes_an_anymail_setting():
         DEBUG="1",
         ANYMAIL_POSTMARK_SERVER_TOKEN="tok",
         ANYMAIL_POSTMARK_API_URL="http://127.0.0.1:9/",
+        ANYMAIL_IGNORE_RECIPIENT_STATUS="false",
+        ANYMAIL_REQUESTS_TIMEOUT="7.5",
     )
     assert value == (
-        "[('POSTMARK_API_URL', 'http://127.0.0.1:9/'), ('POSTMARK_SERVER_TOKEN', 'tok')]"
+        "[('IGNORE_RECIPIENT_STATUS', False), ('POSTMARK_API_URL', 'http://127.0.0.1:9/'), "
+        "('POSTMARK_SERVER_TOKEN', 'tok'), ('REQUESTS_TIMEOUT', 7.5)]"
+    )
+
+
+def test_provider_calls_time_out_inside_the_task_time_limit():
+    assert (
+        settings_value("s.ANYMAIL['REQUESTS_TIMEOUT'] < s.CELERY_TASK_SOFT_TIME_LIMIT", DEBUG="1")
+        == "True"
     )
 
 

@@ -1,0 +1,70 @@
+"""Editors in the Django admin: find subscribers, filter, and unsubscribe with their name."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from subscriptions import services
+from subscriptions.models import Event, Subscription
+
+from .helpers import latest_request, sign_up
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor_client(client):
+    User.objects.create_superuser("kate", "kate@example.com", "pw")
+    client.login(username="kate", password="pw")
+    return client
+
+
+@pytest.fixture
+def two_readers(client, newsletters):
+    sign_up(client, "alice@example.com", "daily")
+    services.confirm(request_id=latest_request().pk)
+    sign_up(client, "bob@example.com", "explaining-ukraine")
+
+
+def test_subscriptions_are_searchable_by_email(editor_client, two_readers):
+    page = editor_client.get("/admin/subscriptions/subscription/", {"q": "alice"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "alice@example.com" in html and "bob@example.com" not in html
+
+
+def test_subscriptions_filter_by_status_and_list(editor_client, two_readers, newsletters):
+    by_status = editor_client.get("/admin/subscriptions/subscription/", {"status": "pending"})
+    assert "bob@example.com" in by_status.content.decode()
+    assert "alice@example.com" not in by_status.content.decode()
+    by_list = editor_client.get(
+        "/admin/subscriptions/subscription/", {"newsletter__id__exact": newsletters["daily"].pk}
+    )
+    assert "alice@example.com" in by_list.content.decode()
+    assert "bob@example.com" not in by_list.content.decode()
+
+
+def test_subscriber_page_shows_their_subscriptions(editor_client, two_readers):
+    page = editor_client.get("/admin/subscriptions/subscriber/", {"q": "bob"})
+    assert "bob@example.com" in page.content.decode()
+
+
+def test_editor_unsubscribe_action_records_the_editor(editor_client, two_readers):
+    alice = Subscription.objects.get(subscriber__email="alice@example.com")
+    response = editor_client.post(
+        "/admin/subscriptions/subscription/",
+        {"action": "unsubscribe_selected", "_selected_action": [alice.pk]},
+        follow=True,
+    )
+    assert "1 subscription unsubscribed" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.status == "unsubscribed"
+    assert Event.objects.get(to_status="unsubscribed").actor == "editor:kate"
+
+
+def test_status_cannot_be_edited_around_the_history(editor_client, two_readers):
+    alice = Subscription.objects.get(subscriber__email="alice@example.com")
+    editor_client.post(
+        f"/admin/subscriptions/subscription/{alice.pk}/change/", {"status": "pending"}
+    )
+    alice.refresh_from_db()
+    assert alice.status == "confirmed"

@@ -1,0 +1,212 @@
+"""Fault injection: a reader who signs up gets exactly one confirmation email, whatever fails.
+
+Real processes only (gunicorn, `celery worker`, `celery beat`), never eager mode. The broker is
+REDIS_URL when set (.ci/run), else kombu's filesystem transport; the broker-outage test starts
+a private redis-server so that it can kill it.
+"""
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from subscriptions.models import ConfirmationRequest, Subscription
+
+from .conftest import require_binary
+from .helpers import form_data
+from .redis_server import RedisServer
+
+pytestmark = pytest.mark.worker
+
+# Short clocks so a test sees several sweeps; the ratios match production's.
+FAST = {
+    "OUTBOX_SWEEP_INTERVAL": "2",
+    "OUTBOX_GRACE": "1",
+    "SEND_TIME_LIMIT": "5",
+    "SEND_LEASE": "6",
+    "SEND_BACKOFF_BASE": "1",
+    "SEND_BACKOFF_MAX": "2",
+}
+
+
+def post(url: str, email: str, *slugs: str) -> requests.Response:
+    return requests.post(
+        f"{url}/subscribe/",
+        data=form_data(email, *slugs),
+        headers={"Origin": url, "Accept": "application/json"},
+        timeout=30,
+    )
+
+
+def per_address(fake) -> Counter:
+    return Counter(m["To"].lower() for m in fake.accepted)
+
+
+def wait_until(predicate, timeout: float) -> float:
+    """Poll until true; return the seconds it took (fails the test on timeout)."""
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def settle(fake, seconds: float = 4.0) -> None:
+    """Give any duplicate time to show up: longer than a sweep and a backoff."""
+    calls = -1
+    while calls != fake.calls:
+        calls = fake.calls
+        time.sleep(seconds)
+
+
+def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
+    make_stack, fake_postmark, tmp_path, capsys
+):
+    redis = RedisServer(require_binary("redis-server"), tmp_path).start()
+    stack = make_stack(REDIS_URL=redis.url, **FAST)
+    url = stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    try:
+        fake_postmark.faults.latency = 1.5  # the worker holds unacked work when Redis dies
+        early = [f"early{i}@example.com" for i in range(3)]
+        assert all(post(url, a).status_code == 200 for a in early)
+        wait_until(lambda: fake_postmark.calls >= 1, timeout=30)
+        redis.stop()
+        outage = [f"outage{i}@example.com" for i in range(20)]
+        started = time.monotonic()
+        answers = [post(url, a) for a in outage]
+        slowest = (time.monotonic() - started) / len(outage)
+        assert [r.status_code for r in answers] == [200] * 20
+        assert all(r.json()["ok"] for r in answers)
+        fake_postmark.faults.latency = 0
+        redis.start()
+        took = wait_until(lambda: len(per_address(fake_postmark)) == 23, timeout=90)
+        settle(fake_postmark)
+    finally:
+        redis.stop()
+    assert per_address(fake_postmark) == Counter({a: 1 for a in early + outage})
+    with capsys.disabled():
+        print(
+            f"\n[fault 1] 23 expected, {len(fake_postmark.accepted)} sent; "
+            f"{slowest:.2f}s per sign-up while down; all sent {took:.1f}s after Redis "
+            f"returned; worker restarts: {stack.restarts.get('worker', 0)}"
+        )
+
+
+def test_provider_failing_the_first_calls_still_sends_each_email_once(
+    stack, fake_postmark, capsys
+):
+    stack.env.update(FAST)
+    url = stack.start_web()
+    stack.start_worker()
+    fake_postmark.faults.fail_statuses = [500, 500, 500]
+    addresses = [f"retry{i}@example.com" for i in range(3)]
+    assert all(post(url, a).status_code == 200 for a in addresses)
+    wait_until(lambda: len(per_address(fake_postmark)) == 3, timeout=60)
+    settle(fake_postmark)
+    assert per_address(fake_postmark) == Counter({a: 1 for a in addresses})
+    assert fake_postmark.calls == 6
+    with capsys.disabled():
+        print(
+            f"\n[fault 2] 3 expected, {len(fake_postmark.accepted)} sent, "
+            f"{fake_postmark.calls} provider calls"
+        )
+
+
+def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
+    stack, fake_postmark, capsys
+):
+    stack.env.update(FAST)
+    url = stack.start_web()
+    stack.start_worker()
+    fake_postmark.faults.inactive.add("bounced@example.com")
+    fake_postmark.faults.invalid.add("invalid@example.com")
+    for address in ("bounced@example.com", "invalid@example.com", "fine@example.com"):
+        assert post(url, address).status_code == 200
+    wait_until(lambda: fake_postmark.calls >= 3, timeout=60)
+    settle(fake_postmark)
+    assert fake_postmark.calls == 3
+    assert per_address(fake_postmark) == Counter({"fine@example.com": 1})
+    statuses = dict(Subscription.objects.values_list("subscriber__email", "status"))
+    assert statuses == {
+        "bounced@example.com": "undeliverable",
+        "invalid@example.com": "undeliverable",
+        "fine@example.com": "pending",
+    }
+    reasons = Subscription.objects.filter(status="undeliverable")
+    assert all("AnymailRecipientsRefused" in s.undeliverable_reason for s in reasons)
+    with capsys.disabled():
+        print(
+            f"\n[fault 3] 1 expected, {len(fake_postmark.accepted)} sent, "
+            f"{fake_postmark.calls} provider calls, 2 undeliverable"
+        )
+
+
+def test_worker_killed_mid_send_sends_exactly_once_after_restart(stack, fake_postmark, capsys):
+    stack.env.update(FAST)
+    url = stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    fake_postmark.faults.latency = 2.5
+    assert post(url, "killed@example.com").status_code == 200
+    wait_until(lambda: fake_postmark.calls == 1, timeout=30)  # the send is in flight
+    stack.kill("worker")
+    stack.wait_restarted("worker")
+    fake_postmark.faults.latency = 0
+    took = wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    settle(fake_postmark)
+    assert per_address(fake_postmark) == Counter({"killed@example.com": 1})
+    assert ConfirmationRequest.objects.get().state == "sent"
+    with capsys.disabled():
+        print(
+            f"\n[fault 4] 1 expected, {len(fake_postmark.accepted)} sent, "
+            f"{fake_postmark.calls} provider calls, resent {took:.1f}s after the kill"
+        )
+
+
+def test_duplicate_deliveries_and_the_sweeper_make_one_provider_call(stack, fake_postmark, capsys):
+    stack.env.update({**FAST, "OUTBOX_GRACE": "0", "OUTBOX_SWEEP_INTERVAL": "1"})
+    url = stack.start_web()
+    fake_postmark.faults.latency = 1.0
+    assert post(url, "raced@example.com").status_code == 200
+    request_id = ConfirmationRequest.objects.get().pk
+    publisher = stack.publisher()
+    for _ in range(3):  # the same task delivered again, three times over
+        publisher.send_task(
+            "subscriptions.tasks.send_confirmation", args=[request_id], queue="email"
+        )
+    stack.start_worker(concurrency=4)
+    stack.start_beat()  # and the sweeper racing them
+    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    settle(fake_postmark)
+    assert fake_postmark.calls == 1
+    with capsys.disabled():
+        print(f"\n[fault 5] 4 deliveries + sweeper: {fake_postmark.calls} provider call")
+
+
+def test_concurrent_and_double_submitted_sign_ups_each_get_one_email(stack, fake_postmark, capsys):
+    url = stack.start_web(workers=2)
+    stack.start_worker(concurrency=4)
+    distinct = [f"crowd{i}@example.com" for i in range(200)]
+    doubled = [f"double{i}@example.com" for i in range(50)]
+    jobs = distinct + doubled + doubled
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        started = time.monotonic()
+        statuses = list(
+            pool.map(lambda a: post(url, a, "daily", "weekly-review").status_code, jobs)
+        )
+        elapsed = time.monotonic() - started
+    assert Counter(statuses) == Counter({200: 300})
+    wait_until(lambda: len(fake_postmark.accepted) >= 250, timeout=180)
+    settle(fake_postmark, 3)
+    assert per_address(fake_postmark) == Counter({a: 1 for a in distinct + doubled})
+    rows = Counter(Subscription.objects.values_list("subscriber__email", "newsletter__slug"))
+    assert len(rows) == 500 and set(rows.values()) == {1}
+    with capsys.disabled():
+        print(
+            f"\n[fault 6] 300 requests in {elapsed:.1f}s ({300 / elapsed:.0f}/s), no 5xx; "
+            f"250 expected, {len(fake_postmark.accepted)} sent"
+        )
