@@ -5,9 +5,11 @@ no database or broker server (SQLite and kombu's filesystem transport under var/
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -54,12 +56,20 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",
+    "corsheaders",
+    "csp",
+    "axes",
     "subscriptions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above anything that can answer on its own (WhiteNoise, CommonMiddleware): it answers CORS
+    # preflights itself and must add its headers to every response under /subscribe/.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +77,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes documents: it turns the lockout flag set during authentication into the
+    # lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+IP before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -82,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "subscriptions.context_processors.captcha_script",
             ],
         },
     },
@@ -167,6 +187,24 @@ EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY")
 # Header carrying the client IP when behind a trusted proxy (e.g. HTTP_X_FORWARDED_FOR);
 # empty means REMOTE_ADDR. Never set it unless the proxy overwrites that header.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+
+# --- Abuse resistance (subscriptions/abuse.py): each step has a setting ------------------------
+# Honeypot: a field people never see; bots fill it.
+SIGNUP_HONEYPOT_FIELD = os.environ.get("SIGNUP_HONEYPOT_FIELD", "website")
+# Signed render timestamp: faster than this is a bot; older than the max age asks to resubmit.
+SIGNUP_MIN_FILL_SECONDS = float(os.environ.get("SIGNUP_MIN_FILL_SECONDS") or 2)
+SIGNUP_FORM_MAX_AGE = env_int("SIGNUP_FORM_MAX_AGE", 3600)
+# Per client IP, in the `limits` library's notation; "" switches the step off.
+SIGNUP_IP_LIMITS = os.environ.get("SIGNUP_IP_LIMITS", "10/minute;100/day")
+# Where `limits` keeps its counters: Redis when there is one, else this process's memory.
+RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL") or REDIS_URL or "memory://"
+# Per address, enforced in the database so it holds across IPs, workers and Redis outages.
+ADDRESS_DAILY_CAP = env_int("ADDRESS_DAILY_CAP", 3)
+# Optional captcha: "turnstile", "hcaptcha" or "friendly"; off when empty.
+CAPTCHA_PROVIDER = os.environ.get("CAPTCHA_PROVIDER", "")
+CAPTCHA_SITE_KEY = os.environ.get("CAPTCHA_SITE_KEY", "")
+CAPTCHA_SECRET = os.environ.get("CAPTCHA_SECRET", "")
+CAPTCHA_VERIFY_URL = os.environ.get("CAPTCHA_VERIFY_URL", "")  # override, e.g. for tests
 # Outbox: a send claims its row for SEND_LEASE seconds; the sweeper re-queues rows unsent for
 # OUTBOX_GRACE seconds whose lease has run out; transient failures retry for SEND_RETRY_WINDOW.
 SEND_LEASE = env_int("SEND_LEASE", 120)
@@ -260,3 +298,72 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+
+# --- Web security: CSP, Permissions-Policy, cross-origin sign-ups, admin login ----------------
+# Content-Security-Policy (django-csp 4). No inline script or style anywhere: every script is a
+# static file, so markup injected past template escaping cannot run. frame-ancestors 'none' is
+# the CSP form of X_FRAME_OPTIONS = "DENY"; base-uri stops an injected <base> re-pointing the
+# relative script URLs; form-action keeps forms from posting readers' addresses elsewhere.
+_CSP_DIRECTIVES: dict[str, list[str]] = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+    "base-uri": [SELF],
+    "object-src": [NONE],
+}
+# What each captcha widget loads, per its provider's CSP documentation (subscriptions/captcha.py
+# holds the script URLs). Friendly Captcha's SDK comes from jsDelivr, which serves any npm
+# package, so only its @friendlycaptcha/ path is allowed, never the whole CDN.
+_HCAPTCHA = ["https://hcaptcha.com", "https://*.hcaptcha.com"]
+_FRCAPI = ["https://global.frcapi.com", "https://eu.frcapi.com"]
+_CAPTCHA_CSP: dict[str, dict[str, list[str]]] = {
+    "turnstile": {
+        "script-src": ["https://challenges.cloudflare.com"],
+        "frame-src": ["https://challenges.cloudflare.com"],
+    },
+    "hcaptcha": {d: _HCAPTCHA for d in ("script-src", "frame-src", "style-src", "connect-src")},
+    "friendly": {
+        "script-src": ["https://cdn.jsdelivr.net/npm/@friendlycaptcha/"],
+        "frame-src": _FRCAPI,
+        "connect-src": _FRCAPI,
+    },
+}
+if CAPTCHA_PROVIDER and CAPTCHA_PROVIDER not in _CAPTCHA_CSP:
+    # A typo would otherwise leave a widget the CSP blocks, and so a form nobody can submit.
+    raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be one of {', '.join(_CAPTCHA_CSP)}.")
+for _directive, _origins in _CAPTCHA_CSP.get(CAPTCHA_PROVIDER, {}).items():
+    # A directive absent above falls back to default-src 'self'; keep that when adding to it.
+    _CSP_DIRECTIVES[_directive] = [*_CSP_DIRECTIVES.get(_directive, [SELF]), *_origins]
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
+# Permissions-Policy via django-permissions-policy (adamchainz; it validates feature names, so a
+# typo fails at startup instead of silently allowing the feature). The page needs none of these;
+# denying them also denies them to any embedded frame (the captcha widget). browsing-topics is
+# the Topics API; its predecessor interest-cohort (FLoC) is gone and browsers now warn about it.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics")
+}
+
+# CORS (django-cors-headers), for partner front ends only and only on the sign-up endpoints:
+# the POST itself and the fresh form token their pages need before it. Origins not listed get
+# no CORS headers, and subscriptions/origin.py refuses their POSTs (and Origin: null) with 403.
+# No credentials: a sign-up never needs the reader's cookies here.
+CORS_URLS_REGEX = r"^/subscribe/"
+CORS_ALLOWED_ORIGINS = PARTNER_ORIGINS
+CORS_ALLOW_METHODS = ["POST"]
+CORS_ALLOW_HEADERS = ["accept", "content-type"]
+CORS_ALLOW_CREDENTIALS = False
+
+# Admin login brute force (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one IP, that pair is refused for an hour. Keyed on the pair, so an attacker
+# cannot lock an editor out from elsewhere, nor one locked-out address block its colleagues.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The same client address as sign-ups and their rate limit (honours CLIENT_IP_HEADER), instead
+# of django-ipware's guesses from headers a client can forge.
+AXES_CLIENT_IP_CALLABLE = "subscriptions.origin.client_ip"

@@ -7,6 +7,7 @@ from .validation import InvalidEmail, normalize_email
 
 EMAIL_ERROR = _("Please, enter correct email address")
 NEWSLETTER_ERROR = _("Please choose at least one newsletter")
+FORM_EXPIRED = _("This form has expired. Please press Subscribe again.")
 # Shown beside every form and stored verbatim with each consent (GDPR Art. 7(1)).
 # Bump CONSENT_VERSION whenever this text changes.
 CONSENT_WORDING = _(

@@ -163,6 +163,9 @@ class OutboxState(models.TextChoices):
 
 
 class ConfirmationRequestQuerySet(models.QuerySet):
+    def created_since(self, since: datetime) -> "ConfirmationRequestQuerySet":
+        return self.filter(created_at__gte=since)
+
     def due_for_dispatch(self, *, now: datetime, grace: int) -> "ConfirmationRequestQuerySet":
         """Unsent requests the broker may have lost: old enough, and not held by a live claim."""
         return self.filter(

@@ -74,6 +74,10 @@ def transition(
         actor=actor,
         detail=detail,
     )
+    _log_transition(subscription, from_status, to, actor)
+
+
+def _log_transition(subscription: Subscription, from_status: str, to: str, actor: str) -> None:
     # logfmt, one line per state change; ids only, never the address.
     logger.info(
         "event=subscription.transition subscription=%s newsletter=%s from=%s to=%s actor=%s",
@@ -100,19 +104,26 @@ def sign_up(
     """
     now = now or timezone.now()
     subscriber = _locked_subscriber(email)
-    to_confirm = _subscriptions_needing_confirmation(subscriber, newsletters, now)
-    if not to_confirm:
+    if _address_capped(subscriber, now):
         return SignUpResult(subscriber.pk, None)
-    if consent is not None:  # None: a resend, where the consent on record still stands
-        consent_row = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
-        Subscription.objects.filter(pk__in=[s.pk for s in to_confirm]).update(consent=consent_row)
+    wanted = _lists_needing_confirmation(subscriber, newsletters, now)
+    if not wanted:
+        return SignUpResult(subscriber.pk, None)
+    # None: a resend, where the consent on record still stands.
+    consent_row = consent and Consent.objects.create(
+        subscriber=subscriber, given_at=now, **vars(consent)
+    )
+    subscriptions = _pending_subscriptions(subscriber, wanted, consent_row, now)
     request = ConfirmationRequest.objects.create(subscriber=subscriber, created_at=now)
-    request.subscriptions.set(to_confirm)
+    ConfirmationRequest.subscriptions.through.objects.bulk_create(
+        ConfirmationRequest.subscriptions.through(confirmationrequest=request, subscription=sub)
+        for sub in subscriptions
+    )
     logger.info(
         "event=confirmation.queued request=%s subscriber=%s newsletters=%s",
         request.pk,
         subscriber.pk,
-        ",".join(str(s.newsletter_id) for s in to_confirm),
+        ",".join(str(n.pk) for n in wanted),
     )
     from .tasks import send_confirmation
 
@@ -129,28 +140,53 @@ def _locked_subscriber(email: str) -> Subscriber:
     return subscriber
 
 
-def _subscriptions_needing_confirmation(
+def _address_capped(subscriber: Subscriber, now: datetime) -> bool:
+    # The inbox is the victim of subscription bombing, so the cap is per address, across all
+    # lists and IPs, and lives in the database (under the subscriber's row lock) so that it
+    # holds with any number of web processes and when Redis is down. One email counts once.
+    sent = subscriber.confirmation_requests.created_since(now - timedelta(days=1)).count()
+    if sent < settings.ADDRESS_DAILY_CAP:
+        return False
+    logger.info("event=signup.blocked reason=address_cap subscriber=%s", subscriber.pk)
+    return True
+
+
+def _lists_needing_confirmation(
     subscriber: Subscriber, newsletters: Sequence[Newsletter], now: datetime
-) -> list[Subscription]:
+) -> list[Newsletter]:
+    """Lists not yet confirmed and not inside the cooldown of an earlier confirmation."""
+    status = dict(subscriber.subscriptions.values_list("newsletter_id", "status"))
     cooling = set(
         subscriber.subscriptions.recently_requested(
             since=now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN)
-        ).values_list("pk", flat=True)
+        ).values_list("newsletter_id", flat=True)
     )
-    needed = []
-    for newsletter in newsletters:
-        subscription, created = Subscription.objects.get_or_create(
-            subscriber=subscriber, newsletter=newsletter
-        )
-        if created:
-            subscription.status = ""
+    return [n for n in newsletters if status.get(n.pk) != Status.CONFIRMED and n.pk not in cooling]
+
+
+def _pending_subscriptions(
+    subscriber: Subscriber, wanted: list[Newsletter], consent: Consent | None, now: datetime
+) -> list[Subscription]:
+    # The subscriber's row lock is held, so no concurrent sign-up can add these rows.
+    existing = list(subscriber.subscriptions.filter(newsletter__in=wanted))
+    for subscription in existing:
+        if subscription.status != Status.PENDING:
             transition(subscription=subscription, to=Status.PENDING, actor=READER, now=now)
-        elif subscription.status == Status.CONFIRMED or subscription.pk in cooling:
-            continue
-        elif subscription.status != Status.PENDING:
-            transition(subscription=subscription, to=Status.PENDING, actor=READER, now=now)
-        needed.append(subscription)
-    return needed
+    if consent is not None and existing:
+        Subscription.objects.filter(pk__in=[s.pk for s in existing]).update(consent=consent)
+    have = {s.newsletter_id for s in existing}
+    fields = {"status": Status.PENDING, "status_changed_at": now, "pending_at": now}
+    new = Subscription.objects.bulk_create(
+        Subscription(subscriber=subscriber, newsletter=n, consent=consent, **fields)
+        for n in wanted
+        if n.pk not in have
+    )
+    Event.objects.bulk_create(
+        Event(subscription=s, to_status=Status.PENDING, at=now, actor=READER) for s in new
+    )
+    for subscription in new:
+        _log_transition(subscription, "", Status.PENDING, READER)
+    return existing + new
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .forms import CONSENT_WORDING, SubscribeForm
+from . import abuse, services, typos
+from .forms import CONSENT_WORDING, FORM_EXPIRED, SubscribeForm
 from .models import Subscription
 from .origin import client_ip, is_cross_site
 from .tokens import check_confirm_token, check_unsubscribe_token
@@ -41,12 +41,24 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/refused.html", {"message": message}, status=403)
     form = SubscribeForm(request.POST)
     if form.is_valid():
-        services.sign_up(
-            email=form.cleaned_data["email"],
-            newsletters=form.newsletters,
-            consent=_consent(request, form),
-        )
+        # Runs after validation, so bad input still gets its message; everything the pipeline
+        # blocks gets the normal answer below, with nothing stored or sent.
+        verdict = abuse.check(request)
+        if verdict.expired:
+            form.add_error(None, FORM_EXPIRED)
+        elif verdict.allowed:
+            services.sign_up(
+                email=form.cleaned_data["email"],
+                newsletters=form.newsletters,
+                consent=_consent(request, form),
+            )
     return _answer(request, form, wants_json)
+
+
+@never_cache
+def form_token(request: HttpRequest) -> JsonResponse:
+    """A fresh signed render time, for forms on pages served from a cache."""
+    return JsonResponse({"token": abuse.make_form_token()})
 
 
 def _consent(request: HttpRequest, form: SubscribeForm) -> services.ConsentInput:
@@ -63,25 +75,31 @@ def _consent(request: HttpRequest, form: SubscribeForm) -> services.ConsentInput
 
 
 def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> HttpResponse:
-    status = 200 if form.is_valid() else 400
-    errors = {field: str(errs[0]) for field, errs in form.errors.items()}
+    ok = form.is_valid()
+    errors = {("form" if f == "__all__" else f): str(e[0]) for f, e in form.errors.items()}
+    answer = success_answer() if ok else None
+    if ok and (suggestion := typos.suggest(form.cleaned_data["email"])):
+        answer["suggestion"] = _("Did you mean %(address)s?") % {"address": suggestion}
     if wants_json:
-        body = (
-            {"ok": True, **success_answer()} if status == 200 else {"ok": False, "errors": errors}
-        )
-        return JsonResponse(body, status=status)
+        if ok:
+            return JsonResponse({"ok": True, **answer})
+        body = {"ok": False, "errors": errors, "form_token": abuse.token_for_resubmit(request)}
+        return JsonResponse(body, status=400)
     state = {
         "form_id": request.POST.get("form_id", "")[:50],
+        "form_token": abuse.token_for_resubmit(request),
         "email": request.POST.get("email", "")[:300],
         "selected": request.POST.getlist("newsletter"),
         "errors": errors,
-        "success": success_answer() if status == 200 else None,
+        "success": answer,
     }
-    page = form.cleaned_data.get("page", "") if status == 200 else ""
     # The lists the form offered, so the re-rendered form looks like the one the reader used.
     offered = request.POST.getlist("offered") or [c[0] for c in form.fields["newsletter"].choices]
-    context = {"subscribe_state": state, "back": page or "/", "offered": offered}
-    return render(request, "subscriptions/subscribe_result.html", context, status=status)
+    back = form.cleaned_data.get("page", "") if ok else ""
+    context = {"subscribe_state": state, "back": back or "/", "offered": offered}
+    return render(
+        request, "subscriptions/subscribe_result.html", context, status=200 if ok else 400
+    )
 
 
 @never_cache

@@ -15,6 +15,14 @@ from .stack import ROOT, Stack
 IN_CI = os.environ.get("CI") == "true"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test starts with empty per-IP counters (memory, or this run's Redis prefix)."""
+    from subscriptions.abuse import reset_limits
+
+    reset_limits()
+
+
 @pytest.fixture
 def newsletters(db) -> dict[str, Newsletter]:
     call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -2,12 +2,15 @@
 
 import os
 import tempfile
+import uuid
 
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="newsroom-tests-"))
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SITE_URL", "http://testserver")
+# Rate-limit counters in a shared Redis stay apart from other runs and deployments.
+os.environ.setdefault("REDIS_KEY_PREFIX", f"tests-{uuid.uuid4().hex[:8]}:")
 
 from newsroom.settings import *  # noqa: F403
 from newsroom.settings import DATABASES, VAR_DIR

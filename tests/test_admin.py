@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def editor_client(client):
-    User.objects.create_superuser("kate", "kate@example.com", "pw")
-    client.login(username="kate", password="pw")
+    # force_login: axes' backend refuses client.login(), which authenticates with no request.
+    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
     return client
 
 

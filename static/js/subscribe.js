@@ -3,23 +3,50 @@
 (function () {
   "use strict";
 
+  var tokenUrl = "/subscribe/form-token";
+  var refreshed = false;
+
+  function setTokens(token) {
+    document.querySelectorAll("form[data-subscribe] input[name=form_token]").forEach(function (el) {
+      el.value = token;
+    });
+  }
+
+  // A page served from a cache carries the token of whenever it was rendered; take a fresh
+  // one when the reader starts on a form, so the minimum fill time measures the reader.
+  function refreshToken(event) {
+    if (refreshed || !event.target.closest || !event.target.closest("form[data-subscribe]")) return;
+    refreshed = true;
+    fetch(tokenUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) { if (data.token) setTokens(data.token); })
+      .catch(function () { refreshed = false; });
+  }
+
+  function paragraph(className, text) {
+    var p = document.createElement("p");
+    if (className) p.className = className;
+    p.textContent = text;
+    return p;
+  }
+
   function show(form, data) {
     var answer = form.querySelector(".subscribe__answer");
     form.querySelectorAll("[data-error-for]").forEach(function (el) {
       el.textContent = (data.errors && data.errors[el.dataset.errorFor]) || "";
     });
+    if (data.form_token) setTokens(data.form_token);
     var email = form.querySelector("input[name=email]");
+    answer.innerHTML = "";
     if (data.ok) {
       email.removeAttribute("aria-invalid");
-      answer.innerHTML = "";
       var heading = document.createElement("h3");
       heading.textContent = data.heading;
-      var text = document.createElement("p");
-      text.textContent = data.message;
-      answer.append(heading, text);
+      answer.append(heading, paragraph("", data.message));
+      if (data.suggestion) answer.append(paragraph("subscribe__suggestion", data.suggestion));
       form.classList.add("subscribe--done");
     } else {
-      answer.textContent = data.message || "";
+      if (data.message) answer.append(paragraph("", data.message));
       if (data.errors && data.errors.email) {
         email.setAttribute("aria-invalid", "true");
         email.focus();
@@ -49,5 +76,6 @@
       .finally(function () { button.disabled = false; });
   }
 
+  document.addEventListener("focusin", refreshToken);
   document.addEventListener("submit", submit);
 })();

@@ -1,5 +1,7 @@
 from django import template
+from django.conf import settings
 
+from .. import abuse, captcha
 from ..forms import CONSENT_WORDING
 from ..models import Newsletter
 
@@ -32,4 +34,8 @@ def subscribe_form(context, *slugs, form_id="", variant="inline", title="", slug
         "email": state.get("email", "") if mine else "",
         "errors": state.get("errors", {}) if mine else {},
         "success": state.get("success") if mine else None,
+        "form_token": state.get("form_token") if mine else abuse.make_form_token(),
+        "honeypot_field": settings.SIGNUP_HONEYPOT_FIELD,
+        "captcha": captcha.provider(),
+        "captcha_site_key": settings.CAPTCHA_SITE_KEY,
     }

@@ -1,0 +1,43 @@
+"""'Did you mean …@gmail.com?' for common domain typos. A hint only: never blocks a sign-up.
+
+difflib from the standard library does the fuzzy match; the list is the mailbox providers
+our readers use most.
+"""
+
+from difflib import get_close_matches
+
+COMMON_DOMAINS = [
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "ukr.net",
+    "i.ua",
+    "meta.ua",
+    "zoho.com",
+    "fastmail.com",
+    "yandex.com",
+]
+
+
+def suggest(email: str) -> str | None:
+    local, _, domain = email.rpartition("@")
+    domain = domain.lower()
+    if not local or domain in COMMON_DOMAINS:
+        return None
+    match = get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=0.8)
+    return f"{local}@{match[0]}" if match else None

@@ -1,0 +1,235 @@
+"""The abuse pipeline: honeypot, fill time, per-IP limit, per-address cap, captcha, typo hints.
+
+Whatever trips, the reader (or bot) gets exactly the normal answer and nothing is sent.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.test import Client
+
+from subscriptions.models import ConfirmationRequest, Subscriber, Subscription
+from subscriptions.tasks import send_confirmation
+
+from .helpers import GOOD, form_data, form_token
+
+pytestmark = pytest.mark.django_db
+
+NORMAL = {"ok": True, "heading": "Successfully subscribed", "message": GOOD}
+
+
+def post(client, email="reader@example.com", *slugs, ip="203.0.113.1", **fields):
+    data = {**form_data(email, *slugs), **fields}
+    return client.post(
+        "/subscribe/",
+        data,
+        HTTP_ACCEPT="application/json",
+        HTTP_ORIGIN="http://testserver",
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_honeypot_filled_gets_the_normal_answer_and_sends_nothing(client, newsletters, caplog):
+    response = post(client, website="http://spam.example")
+    assert response.status_code == 200 and response.json() == NORMAL
+    assert not Subscriber.objects.exists()
+    assert "reason=honeypot" in caplog.text
+
+
+def test_honeypot_is_hidden_from_people_and_labelled_for_screen_readers(client, newsletters):
+    html = client.get("/").content.decode()
+    assert 'class="subscribe__hp"' in html
+    assert "Leave this field empty" in html
+    assert 'name="website"' in html and 'tabindex="-1"' in html
+
+
+@pytest.mark.parametrize("token", ["", "forged", "too fast"])
+def test_too_fast_or_tokenless_submission_gets_the_normal_answer_and_sends_nothing(
+    client, newsletters, token
+):
+    if token == "too fast":
+        token = form_token(age=0.5)
+    response = post(client, form_token=token)
+    assert response.json() == NORMAL
+    assert not ConfirmationRequest.objects.exists()
+
+
+def test_expired_form_asks_the_reader_to_press_again_and_then_works(client, newsletters, settings):
+    settings.SIGNUP_FORM_MAX_AGE = -1
+    expired = post(client)
+    assert expired.status_code == 400
+    assert "expired" in expired.json()["errors"]["form"]
+    settings.SIGNUP_FORM_MAX_AGE = 3600
+    again = post(client, form_token=expired.json()["form_token"])  # pressed again at once
+    assert again.json() == NORMAL
+    assert ConfirmationRequest.objects.count() == 1
+
+
+def test_reader_fixing_a_typo_keeps_their_form_and_is_not_taken_for_a_bot(client, newsletters):
+    token = form_token(age=2.5)
+    typo = post(client, "reader@example", form_token=token)
+    assert typo.status_code == 400 and typo.json()["form_token"] == token
+    fixed = post(client, "reader@example.com", form_token=typo.json()["form_token"])
+    assert fixed.json() == NORMAL
+    assert ConfirmationRequest.objects.count() == 1
+
+
+def test_form_token_endpoint_is_never_cached(client):
+    response = client.get("/subscribe/form-token")
+    assert response.json()["token"]
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_one_ip_is_limited_after_the_threshold_and_nothing_beyond_is_sent(
+    client, newsletters, capsys
+):
+    answers = [post(client, f"bulk{i}@example.com") for i in range(500)]
+    assert {r.status_code for r in answers} == {200}
+    assert all(r.json() == NORMAL for r in answers)
+    queued = ConfirmationRequest.objects.count()
+    assert queued == 10  # SIGNUP_IP_LIMITS: 10/minute
+    with capsys.disabled():
+        print(f"\n[abuse] one IP, 500 distinct addresses: {queued} confirmations queued")
+
+
+def test_other_ips_are_not_limited_by_one_noisy_ip(client, newsletters):
+    for i in range(15):
+        post(client, f"noisy{i}@example.com", ip="198.51.100.7")
+    post(client, "quiet@example.com", ip="198.51.100.8")
+    assert Subscriber.objects.filter(email="quiet@example.com").exists()
+
+
+def test_trusted_proxy_header_gives_the_client_ip(client, newsletters, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    for i in range(12):
+        client.post(
+            "/subscribe/",
+            form_data(f"fwd{i}@example.com"),
+            HTTP_ACCEPT="application/json",
+            HTTP_ORIGIN="http://testserver",
+            HTTP_X_FORWARDED_FOR=f"spoof, 192.0.2.{i}",
+        )
+    assert ConfirmationRequest.objects.count() == 12  # twelve clients behind one proxy
+
+
+def test_one_address_bombed_from_50_ips_gets_at_most_3_emails(
+    client, newsletters, postmark_settings, settings, capsys
+):
+    settings.CONFIRMATION_COOLDOWN = 0  # only the daily cap stands between victim and flood
+    slugs = list(newsletters)
+    for i in range(1000):
+        post(client, "victim@example.com", slugs[i % len(slugs)], ip=f"198.51.100.{i % 50}")
+    for request in ConfirmationRequest.objects.all():
+        send_confirmation.apply(args=[request.pk])
+    delivered = len(postmark_settings.to("victim@example.com"))
+    assert delivered <= 3
+    with capsys.disabled():
+        print(f"\n[abuse] 1,000 sign-ups of one address from 50 IPs: {delivered} emails")
+
+
+def test_cooldown_lets_one_email_per_list_through_and_counts_a_multi_list_email_once(
+    client, newsletters, settings
+):
+    post(client, "r@example.com", "daily", "weekly-review", "breaking")
+    post(client, "r@example.com", "daily", ip="203.0.113.2")
+    post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.3")
+    post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.4")
+    assert ConfirmationRequest.objects.count() == 2
+    settings.CONFIRMATION_COOLDOWN = 0
+    post(client, "r@example.com", "daily", ip="203.0.113.5")
+    post(client, "r@example.com", "daily", ip="203.0.113.6")
+    assert ConfirmationRequest.objects.count() == 3  # the cap: 3 emails, not 3 lists
+
+
+def test_redis_down_fails_open_for_the_form_but_the_address_cap_holds(
+    client, newsletters, settings, caplog
+):
+    settings.RATE_LIMIT_STORAGE_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.CONFIRMATION_COOLDOWN = 0
+    answers = [post(client, "target@example.com", "daily") for _ in range(6)]
+    assert all(r.json() == NORMAL for r in answers)
+    assert Subscription.objects.filter(subscriber__email="target@example.com").exists()
+    assert ConfirmationRequest.objects.count() == 3
+    assert "event=ratelimit.unavailable" in caplog.text
+
+
+class FakeCaptcha:
+    """A siteverify endpoint on loopback: answers success for the token "pass"."""
+
+    def __init__(self):
+        self.calls = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                fake.calls.append(body)
+                data = json.dumps({"success": "response=pass" in body}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/siteverify"
+
+
+@pytest.fixture
+def turnstile(settings):
+    fake = FakeCaptcha()
+    settings.CAPTCHA_PROVIDER = "turnstile"
+    settings.CAPTCHA_SITE_KEY = "site-key-1"
+    settings.CAPTCHA_SECRET = "secret-1"
+    settings.CAPTCHA_VERIFY_URL = fake.url
+    yield fake
+    fake.server.shutdown()
+
+
+def test_captcha_is_off_by_default(client, newsletters):
+    assert "cf-turnstile" not in client.get("/").content.decode()
+
+
+def test_captcha_widget_is_shown_when_configured(client, newsletters, turnstile):
+    html = Client().get("/").content.decode()
+    assert html.count('class="cf-turnstile" data-sitekey="site-key-1"') == 3
+    assert html.count("challenges.cloudflare.com/turnstile/v0/api.js") == 1
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("pass", True), ("fail", False), ("", False)])
+def test_captcha_answer_is_verified_with_the_provider(
+    client, newsletters, turnstile, answer, stored
+):
+    response = post(client, **{"cf-turnstile-response": answer})
+    assert response.json() == NORMAL
+    assert Subscriber.objects.exists() is stored
+    if answer:
+        assert "secret=secret-1" in turnstile.calls[0]
+
+
+def test_domain_typo_gets_a_suggestion_but_is_not_blocked(client, newsletters):
+    body = post(client, "reader@gmial.com").json()
+    assert body["suggestion"] == "Did you mean reader@gmail.com?"
+    assert Subscriber.objects.get().email == "reader@gmial.com"
+    html = client.post(
+        "/subscribe/", form_data("other@hotmal.com"), HTTP_ORIGIN="http://testserver"
+    ).content.decode()
+    assert "Did you mean other@hotmail.com?" in html
+
+
+def test_a_plain_sign_up_gets_no_suggestion(client, newsletters):
+    assert "suggestion" not in post(client, "reader@example.com").json()
+
+
+def test_pipeline_applies_to_the_html_form_too(client, newsletters):
+    response = client.post(
+        "/subscribe/", form_data("r@example.com", website="x"), HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 200 and "Successfully subscribed" in response.content.decode()
+    assert not Subscriber.objects.exists()
