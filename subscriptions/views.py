@@ -80,6 +80,7 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
     answer = success_answer() if ok else None
     if ok and (suggestion := typos.suggest(form.cleaned_data["email"])):
         answer["suggestion"] = _("Did you mean %(address)s?") % {"address": suggestion}
+        answer["suggested_email"] = suggestion
     if wants_json:
         if ok:
             return JsonResponse({"ok": True, **answer})
@@ -88,6 +89,8 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
     state = {
         "form_id": request.POST.get("form_id", "")[:50],
         "form_token": abuse.token_for_resubmit(request),
+        # The page the form lives on, not /subscribe/: for consent and the way back.
+        "page": form.cleaned_data.get("page", ""),
         "email": request.POST.get("email", "")[:300],
         "selected": request.POST.getlist("newsletter"),
         "errors": errors,
@@ -95,8 +98,7 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
     }
     # The lists the form offered, so the re-rendered form looks like the one the reader used.
     offered = request.POST.getlist("offered") or [c[0] for c in form.fields["newsletter"].choices]
-    back = form.cleaned_data.get("page", "") if ok else ""
-    context = {"subscribe_state": state, "back": back or "/", "offered": offered}
+    context = {"subscribe_state": state, "back": state["page"] or "/", "offered": offered}
     return render(
         request, "subscriptions/subscribe_result.html", context, status=200 if ok else 400
     )

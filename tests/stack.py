@@ -5,6 +5,7 @@ REDIS_URL (a per-test key prefix keeps runs apart on a shared Redis) or, without
 filesystem transport in a private folder.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -189,7 +190,12 @@ class Stack:
         for name in list(self.procs):
             proc = self.procs.pop(name)
             try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(proc.pid, signal.SIGKILL)
+                # TERM to the main process only: signalling a worker's whole group at once can
+                # leave celery's main process hung in its warm shutdown.
+                proc.terminate()
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever children are left
+            proc.wait(timeout=10)

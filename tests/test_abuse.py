@@ -216,6 +216,7 @@ def test_captcha_answer_is_verified_with_the_provider(
 def test_domain_typo_gets_a_suggestion_but_is_not_blocked(client, newsletters):
     body = post(client, "reader@gmial.com").json()
     assert body["suggestion"] == "Did you mean reader@gmail.com?"
+    assert body["suggested_email"] == "reader@gmail.com"
     assert Subscriber.objects.get().email == "reader@gmial.com"
     html = client.post(
         "/subscribe/", form_data("other@hotmal.com"), HTTP_ORIGIN="http://testserver"

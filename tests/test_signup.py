@@ -202,3 +202,14 @@ def test_unsubscribed_reader_signing_up_again_must_confirm_again(client, newslet
     subscription = Subscription.objects.get()
     assert subscription.status == "pending"
     assert ConfirmationRequest.objects.count() == 2
+
+
+def test_corrected_form_without_javascript_remembers_the_article_page(client, newsletters):
+    first = client.post("/subscribe/", form_data("typo@"), HTTP_ORIGIN="http://testserver")
+    assert 'name="page" value="/"' in first.content.decode()
+    retry = client.post(
+        "/subscribe/", form_data("fixed@example.com"), HTTP_ORIGIN="http://testserver"
+    )
+    assert 'href="/">Back to the article' in retry.content.decode()
+    assert Consent.objects.get().page_url == "/"
+    assert "The Daily Brief" in first.content.decode()  # the form says which list it is for

@@ -43,8 +43,13 @@
       var heading = document.createElement("h3");
       heading.textContent = data.heading;
       answer.append(heading, paragraph("", data.message));
-      if (data.suggestion) answer.append(paragraph("subscribe__suggestion", data.suggestion));
-      form.classList.add("subscribe--done");
+      if (data.suggestion) {
+        // Leave the form open with the likely address filled in: one click signs it up.
+        answer.append(paragraph("subscribe__suggestion", data.suggestion));
+        email.value = data.suggested_email;
+      } else {
+        form.classList.add("subscribe--done");
+      }
     } else {
       if (data.message) answer.append(paragraph("", data.message));
       if (data.errors && data.errors.email) {

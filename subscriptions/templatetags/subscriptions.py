@@ -29,7 +29,7 @@ def subscribe_form(context, *slugs, form_id="", variant="inline", title="", slug
         "form_id": form_id,
         "variant": variant,
         "title": title,
-        "page": getattr(context.get("request"), "path", ""),
+        "page": (state.get("page") if mine else "") or getattr(context.get("request"), "path", ""),
         "consent_wording": CONSENT_WORDING,
         "email": state.get("email", "") if mine else "",
         "errors": state.get("errors", {}) if mine else {},
