@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
+VAR_DIR ?= $(CURDIR)/var
+
 export PORT
 
 .PHONY: run test install lint format bench clean
@@ -21,16 +23,16 @@ install: $(STAMP)
 # Runs the web server, a Celery worker and beat under supervisord, which restarts any of
 # them that exits (a Celery worker can die when its broker does). Ctrl-C stops them all.
 run: install
-	@mkdir -p var
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
-	DEBUG=1 $(BIN)/python manage.py load_demo
+	@mkdir -p $(VAR_DIR)
+	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py migrate --no-input -v 0
+	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  Article page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Dev mailbox:   http://127.0.0.1:$(PORT)/dev/mailbox/"
 	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/  (create a user: DEBUG=1 $(BIN)/python manage.py createsuperuser)"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	DEBUG=1 exec $(BIN)/supervisord -c deploy/supervisord.conf
+	DEBUG=1 VAR_DIR=$(VAR_DIR) exec $(BIN)/supervisord -c deploy/supervisord.conf
 
 test: install
 	$(BIN)/python -m pytest

@@ -30,7 +30,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_database_url() -> str:
+def subprocess_database_url() -> str:
     s = connection.settings_dict
     if s["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{s['NAME']}"
@@ -62,7 +62,7 @@ class Stack:
             "SITE_URL": self.url,
             "VAR_DIR": str(workdir),
             "STATIC_ROOT": str(static_root),
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": subprocess_database_url(),
             "DB_CONN_MAX_AGE": "0",
             "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
             "ANYMAIL_POSTMARK_SERVER_TOKEN": "fake-token",

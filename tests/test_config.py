@@ -106,3 +106,20 @@ def test_dev_mailbox_lists_mail_with_clickable_links_only_in_debug(client, setti
     page = client.get("/dev/mailbox/").content.decode()
     assert '<a href="http://testserver/confirm/abc/"' in page
     assert "r@example.com" in page
+
+
+@pytest.mark.django_db
+def test_database_outage_answers_503_with_retry_after_not_a_500(client, newsletters, monkeypatch):
+    from django.db import OperationalError
+
+    from .helpers import sign_up
+
+    def database_down(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("subscriptions.services.sign_up", database_down)
+    fetch = sign_up(client, "reader@example.com", json=True)
+    assert fetch.status_code == 503 and fetch["Retry-After"] == "30"
+    assert "try again" in fetch.json()["message"]
+    page = sign_up(client, "reader@example.com")
+    assert page.status_code == 503 and "Temporarily unavailable" in page.content.decode()

@@ -94,3 +94,25 @@ def test_oversized_body_is_refused_with_a_4xx(client, newsletters):
     response = client.post("/subscribe/", {"email": "a@example.com", "page": "x" * 300_000})
     assert 400 <= response.status_code < 500
     assert not Subscriber.objects.exists()
+
+
+PUBLIC_PATHS = [
+    "/",
+    "/healthz",
+    "/subscribe/form-token",
+    "/confirm/",
+    "/confirm/resend/",
+    "/unsubscribe/",
+    "/dev/mailbox/",
+]
+fields = st.dictionaries(st.text(max_size=30), st.text(max_size=500), max_size=6)
+
+
+@FUZZ
+@given(query=fields, body=fields)
+def test_every_public_endpoint_answers_below_500_to_any_input(newsletters, query, body):
+    client = Client()
+    for path in PUBLIC_PATHS:
+        assert client.get(path, query).status_code < 500, path
+        assert client.post(path, body).status_code < 500, path
+    assert not Subscriber.objects.exists()

@@ -1,0 +1,37 @@
+"""Answer 503 "try again shortly" when the database is unreachable, instead of a bare 500.
+
+Nothing is half-written in that case (every write is one transaction), so the honest answer is
+that the service is briefly unavailable; load balancers and the form's script both understand
+a 503 with Retry-After.
+"""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("newsroom")
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error(
+            "event=database.unavailable path=%s error=%s", request.path, type(exception).__name__
+        )
+        message = _("We can't take sign-ups for a moment. Please try again in a minute.")
+        if "application/json" in request.headers.get("Accept", ""):
+            response = JsonResponse({"ok": False, "message": message}, status=503)
+        else:
+            response = render(request, "503.html", {"message": message}, status=503)
+        response["Retry-After"] = "30"
+        return response
