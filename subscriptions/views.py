@@ -106,10 +106,14 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
 
 @never_cache
 def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
+    return _stash_token(request, CONFIRM_SESSION_KEY, token, "subscriptions:confirm")
+
+
+def _stash_token(request: HttpRequest, key: str, token: str, page: str) -> HttpResponse:
     # Keep the token out of the URL the page is shown at (and so out of Referer headers and
     # browser history), as PasswordResetConfirmView does.
-    request.session[CONFIRM_SESSION_KEY] = token
-    return redirect("subscriptions:confirm")
+    request.session[key] = token
+    return redirect(page)
 
 
 @never_cache
@@ -152,8 +156,7 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponse(_("This unsubscribe link is not valid."), status=400)
         services.unsubscribe(subscription_id=check.object_id, detail="one-click (RFC 8058)")
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
-    request.session[UNSUBSCRIBE_SESSION_KEY] = token
-    return redirect("subscriptions:unsubscribe")
+    return _stash_token(request, UNSUBSCRIBE_SESSION_KEY, token, "subscriptions:unsubscribe")
 
 
 @never_cache

@@ -53,6 +53,15 @@ def wait_until(predicate, timeout: float) -> float:
     return time.monotonic() - start
 
 
+@pytest.fixture
+def running(stack) -> str:
+    """Gunicorn and a worker on short clocks; returns the site's URL."""
+    stack.env.update(FAST)
+    url = stack.start_web()
+    stack.start_worker()
+    return url
+
+
 def settle(fake, seconds: float = 4.0) -> None:
     """Give any duplicate time to show up: longer than a sweep and a backoff."""
     calls = -1
@@ -97,11 +106,9 @@ def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
 
 
 def test_provider_failing_the_first_calls_still_sends_each_email_once(
-    stack, fake_postmark, capsys
+    running, fake_postmark, capsys
 ):
-    stack.env.update(FAST)
-    url = stack.start_web()
-    stack.start_worker()
+    url = running
     fake_postmark.faults.fail_statuses = [500, 500, 500]
     addresses = [f"retry{i}@example.com" for i in range(3)]
     assert all(post(url, a).status_code == 200 for a in addresses)
@@ -117,11 +124,9 @@ def test_provider_failing_the_first_calls_still_sends_each_email_once(
 
 
 def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
-    stack, fake_postmark, capsys
+    running, fake_postmark, capsys
 ):
-    stack.env.update(FAST)
-    url = stack.start_web()
-    stack.start_worker()
+    url = running
     fake_postmark.faults.inactive.add("bounced@example.com")
     fake_postmark.faults.invalid.add("invalid@example.com")
     for address in ("bounced@example.com", "invalid@example.com", "fine@example.com"):
@@ -145,10 +150,10 @@ def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
         )
 
 
-def test_worker_killed_mid_send_sends_exactly_once_after_restart(stack, fake_postmark, capsys):
-    stack.env.update(FAST)
-    url = stack.start_web()
-    stack.start_worker()
+def test_worker_killed_mid_send_sends_exactly_once_after_restart(
+    stack, running, fake_postmark, capsys
+):
+    url = running
     stack.start_beat()
     fake_postmark.faults.latency = 2.5
     assert post(url, "killed@example.com").status_code == 200
