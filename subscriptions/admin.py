@@ -2,6 +2,7 @@
 gets its Event and the editor's name."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -65,6 +66,27 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_filter = ["subscriptions__status", "subscriptions__newsletter"]
     readonly_fields = ["email", "created_at"]
     inlines = [SubscriptionInline]
+    actions = ["erase_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Erasure goes through services.erase_subscriber (the action below), which records
+        # who did it; the plain delete would also stop at the read-only consent records.
+        return False
+
+    @admin.action(description=_("Erase selected subscribers and all their data (GDPR)"))
+    def erase_selected(self, request, queryset):
+        if not request.user.has_perm("subscriptions.delete_subscriber"):
+            raise PermissionDenied
+        actor = f"editor:{request.user.get_username()}"
+        erased = sum(
+            services.erase_subscriber(subscriber_id=pk, actor=actor)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        message = ngettext("%d subscriber erased.", "%d subscribers erased.", erased)
+        self.message_user(request, message % erased, messages.SUCCESS)
 
 
 @admin.register(Subscription)

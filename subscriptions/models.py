@@ -102,8 +102,10 @@ class Subscription(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
+    # SET_NULL, not PROTECT: erasing a subscriber (GDPR Art. 17) deletes their consents and
+    # subscriptions together, and PROTECT would refuse that.
     consent = models.ForeignKey(
-        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Consent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)

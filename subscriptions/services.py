@@ -248,6 +248,16 @@ def unsubscribe(
     return True
 
 
+@transaction.atomic
+def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
+    """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history and
+    queued emails go. Only a log line with ids and the actor remains."""
+    deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
+    if deleted:
+        logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
+    return bool(deleted)
+
+
 # --- Outbox ------------------------------------------------------------------------------------
 
 

@@ -68,3 +68,22 @@ def test_status_cannot_be_edited_around_the_history(editor_client, two_readers):
     )
     alice.refresh_from_db()
     assert alice.status == "confirmed"
+
+
+def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(
+    editor_client, two_readers
+):
+    from subscriptions.models import ConfirmationRequest, Consent, Subscriber
+
+    bob = Subscriber.objects.get(email="bob@example.com")
+    response = editor_client.post(
+        "/admin/subscriptions/subscriber/",
+        {"action": "erase_selected", "_selected_action": [bob.pk]},
+        follow=True,
+    )
+    assert "1 subscriber erased" in response.content.decode()
+    assert not Subscriber.objects.filter(email="bob@example.com").exists()
+    assert not Subscription.objects.filter(subscriber_id=bob.pk).exists()
+    assert not Consent.objects.filter(subscriber_id=bob.pk).exists()
+    assert not ConfirmationRequest.objects.filter(subscriber_id=bob.pk).exists()
+    assert Subscriber.objects.filter(email="alice@example.com").exists()
