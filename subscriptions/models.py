@@ -55,6 +55,11 @@ class Subscriber(models.Model):
         return self.email
 
 
+# `email__lower=...` compiles to LOWER("email") = ..., which the unique functional index
+# serves; `email__iexact` would compile to UPPER(...) on PostgreSQL and scan the table.
+Subscriber._meta.get_field("email").register_lookup(Lower)
+
+
 class Consent(models.Model):
     """Proof of one consent, as GDPR Art. 7(1) asks: when, where, who, and the exact words."""
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from .models import (
@@ -134,8 +134,10 @@ def sign_up(
 def _locked_subscriber(email: str) -> Subscriber:
     # The row lock serialises concurrent sign-ups of one address, so a double submit sees the
     # first one's confirmation request and falls inside its cooldown instead of sending twice.
+    # LOWER() on both sides, so the comparison is the database's own, the same function its
+    # unique index uses (Python's str.lower differs for non-ASCII on SQLite).
     subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
-        email__iexact=email, defaults={"email": email}
+        email__lower=Lower(Value(email)), defaults={"email": email}
     )
     return subscriber
 

@@ -213,3 +213,10 @@ def test_corrected_form_without_javascript_remembers_the_article_page(client, ne
     assert 'href="/">Back to the article' in retry.content.decode()
     assert Consent.objects.get().page_url == "/"
     assert "The Daily Brief" in first.content.decode()  # the form says which list it is for
+
+
+def test_non_ascii_address_signed_up_twice_is_one_subscriber(client, newsletters):
+    for _ in range(2):
+        assert sign_up(client, "Ünal.Öz@bücher.de", json=True).status_code == 200
+    assert Subscriber.objects.count() == 1
+    assert Subscriber.objects.get().email == "Ünal.Öz@xn--bcher-kva.de"
