@@ -40,6 +40,7 @@ def environment(workdir: Path, port: int) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "newsroom.settings",
         "DEBUG": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # no worker runs here
         "SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",

@@ -160,7 +160,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Email -------------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "newsroom.devmail.EmailBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        # The dev mailbox sends nothing: in production it would swallow every confirmation.
+        raise ImproperlyConfigured("EMAIL_BACKEND is required when DEBUG is off.")
+    EMAIL_BACKEND = "newsroom.devmail.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Newsroom <newsletters@localhost>")
 DEV_MAIL_DIR = VAR_DIR / "mail"
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], so any provider anymail supports is

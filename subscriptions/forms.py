@@ -43,4 +43,5 @@ class SubscribeForm(forms.Form):
 
     @property
     def newsletters(self) -> list[Newsletter]:
-        return [self._offered[slug] for slug in self.cleaned_data["newsletter"]]
+        # dict.fromkeys: a forged form may repeat a list; each counts once.
+        return [self._offered[slug] for slug in dict.fromkeys(self.cleaned_data["newsletter"])]

@@ -173,13 +173,19 @@ class ConfirmationRequestQuerySet(models.QuerySet):
     def created_since(self, since: datetime) -> "ConfirmationRequestQuerySet":
         return self.filter(created_at__gte=since)
 
-    def due_for_dispatch(self, *, now: datetime, grace: int) -> "ConfirmationRequestQuerySet":
-        """Unsent requests the broker may have lost: old enough, and not held by a live claim."""
+    def due_for_dispatch(
+        self, *, now: datetime, grace: int, requeue_after: int
+    ) -> "ConfirmationRequestQuerySet":
+        """Unsent requests the broker may have lost: old enough, not held by a live claim, and
+        not queued again by the sweeper within `requeue_after`. Oldest first, so a backlog
+        drains in sign-up order."""
         return self.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lte=now),
+            Q(last_queued_at__isnull=True)
+            | Q(last_queued_at__lte=now - timedelta(seconds=requeue_after)),
             state=OutboxState.QUEUED,
             created_at__lte=now - timedelta(seconds=grace),
-        )
+        ).order_by("created_at")
 
 
 class ConfirmationRequest(models.Model):
@@ -196,6 +202,11 @@ class ConfirmationRequest(models.Model):
     # A send holds the row until this moment; a dead worker's claim lapses by itself.
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_queued_at = models.DateTimeField(
+        _("last re-queued by the sweeper"), null=True, blank=True
+    )
+    # The reader's language when they signed up: the email is written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     message_id = models.CharField(_("provider message id"), max_length=200, blank=True)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import (
     ConfirmationRequest,
@@ -106,15 +106,22 @@ def sign_up(
     subscriber = _locked_subscriber(email)
     if _address_capped(subscriber, now):
         return SignUpResult(subscriber.pk, None)
-    wanted = _lists_needing_confirmation(subscriber, newsletters, now)
+    # Locked, so a confirmation committing meanwhile can't be undone by this sign-up.
+    existing = {
+        s.newsletter_id: s
+        for s in subscriber.subscriptions.select_for_update().filter(newsletter__in=newsletters)
+    }
+    wanted = _lists_needing_confirmation(subscriber, newsletters, existing, now)
     if not wanted:
         return SignUpResult(subscriber.pk, None)
     # None: a resend, where the consent on record still stands.
     consent_row = consent and Consent.objects.create(
         subscriber=subscriber, given_at=now, **vars(consent)
     )
-    subscriptions = _pending_subscriptions(subscriber, wanted, consent_row, now)
-    request = ConfirmationRequest.objects.create(subscriber=subscriber, created_at=now)
+    subscriptions = _pending_subscriptions(subscriber, wanted, existing, consent_row, now)
+    request = ConfirmationRequest.objects.create(
+        subscriber=subscriber, created_at=now, language=translation.get_language() or ""
+    )
     ConfirmationRequest.subscriptions.through.objects.bulk_create(
         ConfirmationRequest.subscriptions.through(confirmationrequest=request, subscription=sub)
         for sub in subscriptions
@@ -154,41 +161,55 @@ def _address_capped(subscriber: Subscriber, now: datetime) -> bool:
 
 
 def _lists_needing_confirmation(
-    subscriber: Subscriber, newsletters: Sequence[Newsletter], now: datetime
+    subscriber: Subscriber,
+    newsletters: Sequence[Newsletter],
+    existing: dict[int, Subscription],
+    now: datetime,
 ) -> list[Newsletter]:
-    """Lists not yet confirmed and not inside the cooldown of an earlier confirmation."""
-    status = dict(subscriber.subscriptions.values_list("newsletter_id", "status"))
+    """Lists not yet confirmed and not inside the cooldown of an earlier confirmation.
+
+    Each list once, however often a (forged) form repeats it.
+    """
     cooling = set(
         subscriber.subscriptions.recently_requested(
             since=now - timedelta(seconds=settings.CONFIRMATION_COOLDOWN)
         ).values_list("newsletter_id", flat=True)
     )
-    return [n for n in newsletters if status.get(n.pk) != Status.CONFIRMED and n.pk not in cooling]
+    unique = {n.pk: n for n in newsletters}.values()
+    return [
+        n
+        for n in unique
+        if n.pk not in cooling
+        and (n.pk not in existing or existing[n.pk].status != Status.CONFIRMED)
+    ]
 
 
 def _pending_subscriptions(
-    subscriber: Subscriber, wanted: list[Newsletter], consent: Consent | None, now: datetime
+    subscriber: Subscriber,
+    wanted: list[Newsletter],
+    existing: dict[int, Subscription],
+    consent: Consent | None,
+    now: datetime,
 ) -> list[Subscription]:
-    # The subscriber's row lock is held, so no concurrent sign-up can add these rows.
-    existing = list(subscriber.subscriptions.filter(newsletter__in=wanted))
-    for subscription in existing:
+    again = [existing[n.pk] for n in wanted if n.pk in existing]
+    for subscription in again:
         if subscription.status != Status.PENDING:
             transition(subscription=subscription, to=Status.PENDING, actor=READER, now=now)
-    if consent is not None and existing:
-        Subscription.objects.filter(pk__in=[s.pk for s in existing]).update(consent=consent)
-    have = {s.newsletter_id for s in existing}
+    if consent is not None and again:
+        Subscription.objects.filter(pk__in=[s.pk for s in again]).update(consent=consent)
+    # The subscriber's row lock is held, so no concurrent sign-up can add these rows.
     fields = {"status": Status.PENDING, "status_changed_at": now, "pending_at": now}
     new = Subscription.objects.bulk_create(
         Subscription(subscriber=subscriber, newsletter=n, consent=consent, **fields)
         for n in wanted
-        if n.pk not in have
+        if n.pk not in existing
     )
     Event.objects.bulk_create(
         Event(subscription=s, to_status=Status.PENDING, at=now, actor=READER) for s in new
     )
     for subscription in new:
         _log_transition(subscription, "", Status.PENDING, READER)
-    return existing + new
+    return again + new
 
 
 @dataclass(frozen=True)
@@ -202,7 +223,8 @@ def confirm(*, request_id: int, actor: str = READER, now: datetime | None = None
     """Confirm every still-pending subscription of one confirmation email. Safe to repeat."""
     now = now or timezone.now()
     subscriptions = (
-        Subscription.objects.select_for_update()
+        # of=self: lock these rows only, not the newsletter rows every confirmation shares.
+        Subscription.objects.select_for_update(of=("self",))
         .select_related("newsletter")
         .filter(confirmation_requests=request_id)
         .order_by("newsletter__sort_order", "pk")
@@ -293,10 +315,7 @@ def record_sent(*, request_id: int, message_id: str, now: datetime | None = None
 @transaction.atomic
 def record_skipped(*, request_id: int, now: datetime | None = None) -> None:
     """Nothing left to confirm (confirmed or left meanwhile): close the row without sending."""
-    now = now or timezone.now()
-    ConfirmationRequest.objects.filter(pk=request_id).update(
-        state=OutboxState.SKIPPED, closed_at=now, claimed_until=None
-    )
+    _close(request_id, OutboxState.SKIPPED, "", now or timezone.now())
 
 
 @transaction.atomic
@@ -314,18 +333,62 @@ def record_retry(
 def record_undeliverable(
     *, request_id: int, actor: str, reason: str, now: datetime | None = None
 ) -> None:
-    """A permanent rejection, or giving up: close the row, and tell editors why."""
+    """The provider refused the address, or we gave up: close the row, and tell editors why.
+
+    Subscriptions a newer confirmation email also covers are left to that email.
+    """
     now = now or timezone.now()
-    ConfirmationRequest.objects.filter(pk=request_id).update(
-        state=OutboxState.FAILED, closed_at=now, claimed_until=None, last_error=reason[:2000]
-    )
-    for subscription in Subscription.objects.select_for_update().filter(
-        confirmation_requests=request_id, status=Status.PENDING
+    request = ConfirmationRequest.objects.get(pk=request_id)
+    _close(request_id, OutboxState.FAILED, reason, now)
+    for subscription in (
+        Subscription.objects.select_for_update(of=("self",))
+        .filter(confirmation_requests=request_id, status=Status.PENDING)
+        .exclude(confirmation_requests__created_at__gt=request.created_at)
     ):
         transition(
-            subscription=subscription,
-            to=Status.UNDELIVERABLE,
-            actor=actor,
-            detail=reason,
-            now=now,
+            subscription=subscription, to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
         )
+
+
+@transaction.atomic
+def record_failed(*, request_id: int, reason: str, now: datetime | None = None) -> None:
+    """Our side is at fault (bad provider token, unsupported feature): not the reader's.
+
+    The row closes as failed and its subscriptions stay pending; once the configuration is
+    fixed, requeue_failed_confirmations sends them.
+    """
+    _close(request_id, OutboxState.FAILED, reason, now or timezone.now())
+
+
+def _close(request_id: int, state: str, error: str, now: datetime) -> None:
+    ConfirmationRequest.objects.filter(pk=request_id).update(
+        state=state, closed_at=now, claimed_until=None, last_error=error[:2000]
+    )
+
+
+@transaction.atomic
+def requeue_failed_confirmations(*, since: datetime) -> list[int]:
+    """Reopen failed confirmation emails created after `since` that still have something to
+    confirm, and queue them. For operators, after fixing the provider configuration."""
+    ids = list(
+        ConfirmationRequest.objects.filter(state=OutboxState.FAILED, created_at__gte=since)
+        .filter(subscriptions__status=Status.PENDING)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    ConfirmationRequest.objects.filter(pk__in=ids).update(
+        state=OutboxState.QUEUED, closed_at=None, attempts=0, first_attempt_at=None
+    )
+    from .tasks import send_confirmation
+
+    for request_id in ids:
+        send_confirmation.delay_on_commit(request_id)
+    return ids
+
+
+@transaction.atomic
+def mark_requeued(*, request_ids: list[int], now: datetime | None = None) -> None:
+    """The sweeper queued these again; it won't again before SEND_LEASE has passed."""
+    ConfirmationRequest.objects.filter(pk__in=request_ids).update(
+        last_queued_at=now or timezone.now()
+    )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import emails, services
 from .models import ConfirmationRequest
@@ -39,7 +39,10 @@ def send_confirmation(self, request_id: int) -> str:
         return _give_up(request, services.SYSTEM, request.last_error)
     _log("attempt", request)
     try:
-        message_id = emails.send(emails.confirmation_message(request, subscriptions))
+        # In the reader's language, not the worker's.
+        with translation.override(request.language or settings.LANGUAGE_CODE):
+            message = emails.confirmation_message(request, subscriptions)
+        message_id = emails.send(message)
     except AnymailError as exc:
         return _handle_provider_error(self, request, exc)
     services.record_sent(request_id=request_id, message_id=message_id)
@@ -77,10 +80,16 @@ def _handle_provider_error(task, request: ConfirmationRequest, exc: AnymailError
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
     actor = f"provider:{emails.provider_name(exc)}"
     status = getattr(exc, "status_code", None) or "none"
-    if isinstance(exc, AnymailRecipientsRefused) or not emails.is_transient(exc):
+    if isinstance(exc, AnymailRecipientsRefused):
         _log("refused", request, logging.WARNING, status=status, error=type(exc).__name__)
         services.record_undeliverable(request_id=request.pk, actor=actor, reason=reason)
         return "refused"
+    if not emails.is_transient(exc):
+        # Our fault, not the reader's (a bad API token, an unsupported feature): never
+        # retried by itself; `manage.py requeue_confirmations` sends them once it's fixed.
+        _log("failed", request, logging.ERROR, status=status, error=type(exc).__name__)
+        services.record_failed(request_id=request.pk, reason=reason)
+        return "failed"
     if _past_retry_window(request):
         return _give_up(request, actor, reason)
     countdown = backoff(request.attempts)
@@ -92,13 +101,16 @@ def _handle_provider_error(task, request: ConfirmationRequest, exc: AnymailError
 @shared_task
 def sweep_outbox() -> int:
     """Re-queue confirmations the broker lost (down at sign-up, or a worker died mid-send)."""
-    due = ConfirmationRequest.objects.due_for_dispatch(
-        now=timezone.now(), grace=settings.OUTBOX_GRACE
-    ).values_list("pk", flat=True)[:1000]
-    count = 0
+    due = list(
+        ConfirmationRequest.objects.due_for_dispatch(
+            now=timezone.now(), grace=settings.OUTBOX_GRACE, requeue_after=settings.SEND_LEASE
+        ).values_list("pk", flat=True)[:1000]
+    )
+    if not due:
+        return 0
+    # Recorded first: a row is queued again at most once per lease, however long the backlog.
+    services.mark_requeued(request_ids=due)
     for request_id in due:
         send_confirmation.delay(request_id)
-        count += 1
-    if count:
-        logger.info("event=outbox.sweep requeued=%s", count)
-    return count
+    logger.info("event=outbox.sweep requeued=%s", len(due))
+    return len(due)

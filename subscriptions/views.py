@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import abuse, services, typos
 from .forms import CONSENT_WORDING, FORM_EXPIRED, SubscribeForm
-from .models import Subscription
+from .models import Status, Subscription
 from .origin import client_ip, is_cross_site
 from .tokens import check_confirm_token, check_unsubscribe_token
 
@@ -131,7 +131,10 @@ def confirm(request: HttpRequest) -> HttpResponse:
         result = services.confirm(request_id=check.object_id)
         return render(request, "subscriptions/confirm_done.html", {"result": result})
     if not subscriptions.pending().exists():
-        return render(request, "subscriptions/confirm_done.html", {"result": None})
+        # Nothing to do: say whether these lists are confirmed, or no longer apply at all.
+        confirmed = [s.newsletter.name for s in subscriptions if s.status == Status.CONFIRMED]
+        result = services.ConfirmResult(confirmed=[], already=confirmed)
+        return render(request, "subscriptions/confirm_done.html", {"result": result})
     return render(request, "subscriptions/confirm.html", {"subscriptions": subscriptions})
 
 

@@ -51,6 +51,7 @@ def static_root(tmp_path_factory) -> Path:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "newsroom.settings",
         "DEBUG": "0",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "SECRET_KEY": "tests",
         "STATIC_ROOT": str(root),
         "ALLOWED_HOSTS": "127.0.0.1",

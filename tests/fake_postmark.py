@@ -93,11 +93,10 @@ class FakePostmark:
                 if outcome == "drop" or self._client_gone():
                     self.close_connection = True
                     return
-                reply = fake._reply(outcome, status, payload)
-                self._send(status, reply)
-                if outcome == "ok":
+                if outcome == "ok":  # accepted before answering, as a provider commits first
                     with fake.lock:
                         fake.accepted.append(payload)
+                self._send(status, fake._reply(outcome, status, payload))
 
             def _client_gone(self) -> bool:
                 # Like a provider that accepts only while the caller still waits: a worker

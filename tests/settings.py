@@ -9,6 +9,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SITE_URL", "http://testserver")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Rate-limit counters in a shared Redis stay apart from other runs and deployments.
 os.environ.setdefault("REDIS_KEY_PREFIX", f"tests-{uuid.uuid4().hex[:8]}:")
 
@@ -22,7 +23,6 @@ STORAGES = {
 # In-process tests run tasks with .apply(); real workers get their own broker (tests/stack.py).
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that server and worker subprocesses share the test database.

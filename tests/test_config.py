@@ -50,6 +50,11 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY is required" in settings_value("s.SECRET_KEY", DEBUG="0")
 
 
+def test_email_backend_is_required_when_debug_is_off():
+    value = settings_value("s.EMAIL_BACKEND", DEBUG="0", SECRET_KEY="x" * 50)
+    assert "EMAIL_BACKEND is required" in value
+
+
 def test_embedded_defaults_need_no_server():
     value = settings_value(
         "s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL",

@@ -119,3 +119,17 @@ def test_token_carries_no_address(pending):
     decoded = signing.b64_decode(token.split(":")[0].encode()).decode()
     assert "reader" not in token and "example" not in token
     assert "example" not in decoded
+
+
+def test_old_link_after_unsubscribing_does_not_claim_to_be_confirmed(client, pending):
+    from subscriptions import services
+
+    open_link(client, pending.pk)
+    client.post("/confirm/")
+    for subscription in Subscription.objects.all():
+        services.unsubscribe(subscription_id=subscription.pk)
+    page = client.get(open_link(client, pending.pk)["Location"]).content.decode()
+    assert "Nothing to confirm" in page and "Already confirmed" not in page
+    again = client.post("/confirm/").content.decode()
+    assert "Nothing to confirm" in again
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"unsubscribed"}

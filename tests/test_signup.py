@@ -220,3 +220,14 @@ def test_non_ascii_address_signed_up_twice_is_one_subscriber(client, newsletters
         assert sign_up(client, "Ünal.Öz@bücher.de", json=True).status_code == 200
     assert Subscriber.objects.count() == 1
     assert Subscriber.objects.get().email == "Ünal.Öz@xn--bcher-kva.de"
+
+
+def test_a_list_repeated_in_a_forged_form_counts_once_for_new_and_known_addresses(
+    client, newsletters
+):
+    data = {**form_data("new@example.com"), "newsletter": ["daily", "daily"]}
+    new = client.post("/subscribe/", data, HTTP_ORIGIN="http://testserver")
+    known = client.post("/subscribe/", data, HTTP_ORIGIN="http://testserver")
+    assert new.status_code == known.status_code == 200
+    assert new.content == known.content
+    assert Subscription.objects.count() == 1

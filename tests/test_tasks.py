@@ -1,10 +1,12 @@
 """The confirmation task against anymail's Postmark backend and a fake provider on loopback."""
 
+import io
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
+from django.core.management import call_command
 from django.utils import timezone
 
 from subscriptions import services
@@ -96,10 +98,38 @@ def test_permanent_rejection_is_not_retried_and_marks_undeliverable(
     assert ConfirmationRequest.objects.get(pk=request_id).state == "failed"
 
 
-def test_other_client_errors_are_permanent(request_id, fake_postmark):
-    fake_postmark.faults.fail_statuses = [401]
-    assert run(request_id).get() == "refused"
-    assert set(Subscription.objects.values_list("status", flat=True)) == {"undeliverable"}
+def test_our_own_configuration_error_fails_the_email_but_not_the_reader(
+    request_id, fake_postmark, django_capture_on_commit_callbacks
+):
+    fake_postmark.faults.fail_statuses = [401]  # e.g. a revoked server token
+    assert run(request_id).get() == "failed"
+    assert fake_postmark.calls == 1  # not retried by itself
+    assert ConfirmationRequest.objects.get(pk=request_id).state == "failed"
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+    with (
+        mock.patch.object(send_confirmation, "apply_async") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("requeue_confirmations", stdout=io.StringIO())
+    assert queued.call_args.args[0] == (request_id,)
+    assert run(request_id).get() == "sent"  # once the token is fixed
+    assert len(fake_postmark.accepted) == 1
+
+
+def test_refusal_leaves_lists_a_newer_email_covers_to_that_email(
+    client, request_id, fake_postmark, settings
+):
+    settings.CONFIRMATION_COOLDOWN = 0
+    sign_up(client, "reader@example.com", "daily")  # a newer email for one of the lists
+    fake_postmark.faults.inactive.add("reader@example.com")
+    run(request_id)
+    statuses = dict(Subscription.objects.values_list("newsletter__slug", "status"))
+    assert statuses == {"daily": "pending", "explaining-ukraine": "undeliverable"}
+
+
+def test_email_is_written_in_the_language_the_reader_signed_up_in(client, newsletters):
+    sign_up(client, "reader@example.com", HTTP_ACCEPT_LANGUAGE="uk")
+    assert latest_request().language == "uk"
 
 
 def test_gives_up_after_the_retry_window(request_id, fake_postmark, settings):
@@ -137,8 +167,27 @@ def test_sweeper_requeues_only_old_unclaimed_requests(request_id):
         ConfirmationRequest.objects.update(created_at=timezone.now() - timedelta(minutes=5))
         assert sweep_outbox() == 1
         delay.assert_called_once_with(request_id)
+        assert sweep_outbox() == 0  # just queued again: not again before a lease has passed
+        ConfirmationRequest.objects.update(last_queued_at=None)
         services.claim_confirmation(request_id=request_id)
         assert sweep_outbox() == 0  # claimed by a live send: left alone
         ConfirmationRequest.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
         assert sweep_outbox() == 1  # the claim lapsed: its worker died, so send again
         assert delay.call_count == 2
+
+
+def test_sweeper_queues_the_oldest_first(client, newsletters, settings):
+    settings.CONFIRMATION_COOLDOWN = 0
+    for address in ("first@example.com", "second@example.com"):
+        sign_up(client, address)
+    old = timezone.now() - timedelta(minutes=5)
+    ConfirmationRequest.objects.filter(subscriber__email="first@example.com").update(
+        created_at=old - timedelta(minutes=1)
+    )
+    ConfirmationRequest.objects.filter(subscriber__email="second@example.com").update(
+        created_at=old
+    )
+    with mock.patch.object(send_confirmation, "delay") as delay:
+        sweep_outbox()
+    first = ConfirmationRequest.objects.get(subscriber__email="first@example.com").pk
+    assert delay.call_args_list[0].args == (first,)
