@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # Targets for the production stack (PostgreSQL + Redis) on the 2-core reference machine, with
 # this load generator sharing those cores. SQLite, the embedded dev default, is reported only.
-TARGETS = {"signup_rps": 120.0, "signup_p95_ms": 300.0, "article_rps": 250.0}
+TARGETS = {"signup_rps": 100.0, "signup_p95_ms": 300.0, "article_rps": 200.0}
 
 
 def free_port() -> int:
