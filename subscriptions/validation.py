@@ -36,9 +36,3 @@ def normalize_email(raw: str) -> str:
     if len(normalized) > MAX_EMAIL_LENGTH:
         raise InvalidEmail
     return normalized
-
-
-def mask_email(email: str) -> str:
-    """A log-safe form of an address: enough to tell two apart, not enough to mail."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}***@{domain}"
