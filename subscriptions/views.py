@@ -4,6 +4,7 @@ Links from emails are opened by scanners as well as people, so a GET here never 
 anything: it shows a page whose button POSTs.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -62,8 +63,6 @@ def form_token(request: HttpRequest) -> JsonResponse:
 
 
 def _consent(request: HttpRequest, form: SubscribeForm) -> services.ConsentInput:
-    from django.conf import settings
-
     return services.ConsentInput(
         page_url=form.cleaned_data["page"],
         form_id=form.cleaned_data["form_id"],

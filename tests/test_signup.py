@@ -231,3 +231,11 @@ def test_a_list_repeated_in_a_forged_form_counts_once_for_new_and_known_addresse
     assert new.status_code == known.status_code == 200
     assert new.content == known.content
     assert Subscription.objects.count() == 1
+
+
+def test_article_page_with_three_forms_reads_the_lists_once(
+    client, newsletters, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        html = client.get("/").content.decode()
+    assert len(set(re.findall(r'name="form_token" value="([^"]+)"', html))) == 1

@@ -18,7 +18,8 @@ def subscribe_form(context, *slugs, form_id="", variant="inline", title="", slug
     holds it can be served from a shared cache.
     """
     wanted = [*slugs, *(slug_list or [])]
-    newsletters = list(Newsletter.objects.offered().filter(slug__in=wanted))
+    offered, page_token = _per_page(context)
+    newsletters = [n for n in offered if n.slug in wanted]
     form_id = form_id or "-".join(wanted)[:50]
     state = context.get("subscribe_state") or {}
     mine = state.get("form_id") == form_id
@@ -34,8 +35,18 @@ def subscribe_form(context, *slugs, form_id="", variant="inline", title="", slug
         "email": state.get("email", "") if mine else "",
         "errors": state.get("errors", {}) if mine else {},
         "success": state.get("success") if mine else None,
-        "form_token": state.get("form_token") if mine else abuse.make_form_token(),
+        "form_token": state.get("form_token") if mine else page_token,
         "honeypot_field": settings.SIGNUP_HONEYPOT_FIELD,
         "captcha": captcha.provider(),
         "captcha_site_key": settings.CAPTCHA_SITE_KEY,
     }
+
+
+def _per_page(context) -> tuple[list[Newsletter], str]:
+    """The offered lists and a form token, once per page however many forms it holds."""
+    holder = context.get("request") or context
+    cached = getattr(holder, "_subscribe_forms", None)
+    if cached is None:
+        cached = (list(Newsletter.objects.offered()), abuse.make_form_token())
+        holder._subscribe_forms = cached
+    return cached
