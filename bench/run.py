@@ -8,16 +8,22 @@ loopback port against a fresh database, fires concurrent requests, and prints th
 latency percentiles. Targets are checked here, never in the test suite.
 """
 
+import contextlib
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import dj_database_url
+import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +34,6 @@ TARGETS = {"signup_rps": 100.0, "signup_p95_ms": 300.0, "article_rps": 200.0}
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -93,19 +97,14 @@ def measure(label: str, count: int, threads: int, call) -> dict:
     return result
 
 
-def scratch_postgres(url: str):
+def scratch_postgres(url: str) -> contextlib.AbstractContextManager[str]:
     """A throwaway database beside the one DATABASE_URL names: the bench never touches data."""
-    import contextlib
-
-    import dj_database_url
-    import psycopg
-
     name = f"bench_{uuid.uuid4().hex[:8]}"
     server = dj_database_url.parse(url)
 
     @contextlib.contextmanager
-    def database():
-        conninfo = {
+    def database() -> Iterator[str]:
+        conninfo: dict[str, Any] = {
             "host": server["HOST"],
             "port": server["PORT"] or 5432,
             "user": server["USER"],
@@ -124,8 +123,6 @@ def scratch_postgres(url: str):
 
 
 def main() -> int:
-    import contextlib
-
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="newsroom-bench-"))
         workdir, port = Path(tmp), free_port()

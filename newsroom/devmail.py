@@ -6,11 +6,13 @@ Each message is written to var/mail/ as an .eml file and printed to the worker's
 
 import logging
 import uuid
+from collections.abc import Sequence
 from email import message_from_bytes, policy
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ logger = logging.getLogger("newsroom.devmail")
 
 
 class EmailBackend(BaseEmailBackend):
-    def send_messages(self, email_messages) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         folder = Path(settings.DEV_MAIL_DIR)
         folder.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
@@ -36,7 +38,7 @@ class EmailBackend(BaseEmailBackend):
         return len(email_messages)
 
 
-def read_mailbox(limit: int = 50) -> list[dict]:
+def read_mailbox(limit: int = 50) -> list[dict[str, str]]:
     folder = Path(settings.DEV_MAIL_DIR)
     if not folder.exists():
         return []

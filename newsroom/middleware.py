@@ -6,6 +6,7 @@ a 503 with Retry-After.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,7 +17,7 @@ logger = logging.getLogger("newsroom")
 
 
 class DatabaseUnavailableMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -29,6 +30,7 @@ class DatabaseUnavailableMiddleware:
             "event=database.unavailable path=%s error=%s", request.path, type(exception).__name__
         )
         message = _("We can't take sign-ups for a moment. Please try again in a minute.")
+        response: HttpResponse
         if "application/json" in request.headers.get("Accept", ""):
             response = JsonResponse({"ok": False, "message": message}, status=503)
         else:

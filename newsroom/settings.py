@@ -1,10 +1,13 @@
 """The one settings module. Every value an operator may change is read from the environment.
 
 `make run` sets DEBUG=1 and nothing else: every other default is embedded, so the app runs with
-no database or broker server (SQLite and kombu's filesystem transport under var/).
+no database or broker server (SQLite and kombu's filesystem transport under var/). The app's own
+settings keep their defaults in subscriptions/app_settings.py; this module only reads the
+environment into them.
 """
 
 import os
+from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,24 +16,19 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from subscriptions.app_settings import Defaults as AppDefaults
+from subscriptions.captcha import PROVIDERS as CAPTCHA_PROVIDERS
+
+from .env import env_app_settings, env_bool, env_int, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
+# The app's settings: its defaults, with what the environment sets. Named here too, so that
+# `manage.py diffsettings` shows them and the project settings below can derive from them.
+_app = replace(AppDefaults(), **env_app_settings(AppDefaults))  # type: ignore[arg-type]
+globals().update(asdict(_app))
 
 DEBUG = env_bool("DEBUG")
 PORT = env_int("PORT", 8000)
@@ -43,10 +41,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
-SITE_NAME = os.environ.get("SITE_NAME", "The Newsroom")
-# Front ends on other origins allowed to POST sign-ups here (scheme://host[:port]).
-PARTNER_ORIGINS = env_list("PARTNER_ORIGINS")
-CSRF_TRUSTED_ORIGINS = [SITE_URL, *PARTNER_ORIGINS]
+CSRF_TRUSTED_ORIGINS = [SITE_URL, *_app.PARTNER_ORIGINS]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -125,15 +120,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Sign-ups are a few hundred bytes; refuse anything far larger with a 400 before parsing it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-# Lets several deployments (or test runs) share one Redis without seeing each other's keys.
-REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
-if REDIS_URL:
+if _app.REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "LOCATION": _app.REDIS_URL,
+            "KEY_PREFIX": _app.REDIS_KEY_PREFIX,
         }
     }
 else:
@@ -170,7 +162,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Newsroom <newsletters
 DEV_MAIL_DIR = VAR_DIR / "mail"
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], so any provider anymail supports is
 # configured without code (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_POSTMARK_API_URL).
-ANYMAIL = {
+ANYMAIL: dict[str, object] = {
     key.removeprefix("ANYMAIL_"): value
     for key, value in os.environ.items()
     if key.startswith("ANYMAIL_") and len(key) > len("ANYMAIL_")
@@ -180,54 +172,17 @@ for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_AP
     if _key in ANYMAIL:
         ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
-ANYMAIL["REQUESTS_TIMEOUT"] = float(ANYMAIL.get("REQUESTS_TIMEOUT", 20))
-
-# --- Subscriptions -----------------------------------------------------------------------------
-CONFIRMATION_MAX_AGE = env_int("CONFIRMATION_MAX_AGE", 7 * 24 * 3600)
-UNSUBSCRIBE_MAX_AGE = env_int("UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600)
-# One confirmation per address per list per cooldown: a second sign-up within it sends nothing.
-CONFIRMATION_COOLDOWN = env_int("CONFIRMATION_COOLDOWN", 600)
-CONSENT_VERSION = os.environ.get("CONSENT_VERSION", "2026-11")
-# MX lookups need DNS; off by default (tests have none), switch on in production if wanted.
-EMAIL_CHECK_DELIVERABILITY = env_bool("EMAIL_CHECK_DELIVERABILITY")
-# Header carrying the client IP when behind a trusted proxy (e.g. HTTP_X_FORWARDED_FOR);
-# empty means REMOTE_ADDR. Never set it unless the proxy overwrites that header.
-CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
-
-# --- Abuse resistance (subscriptions/abuse.py): each step has a setting ------------------------
-# Honeypot: a field people never see; bots fill it.
-SIGNUP_HONEYPOT_FIELD = os.environ.get("SIGNUP_HONEYPOT_FIELD", "website")
-# Signed render timestamp: faster than this is a bot; older than the max age asks to resubmit.
-SIGNUP_MIN_FILL_SECONDS = float(os.environ.get("SIGNUP_MIN_FILL_SECONDS") or 2)
-SIGNUP_FORM_MAX_AGE = env_int("SIGNUP_FORM_MAX_AGE", 3600)
-# Per client IP, in the `limits` library's notation; "" switches the step off.
-SIGNUP_IP_LIMITS = os.environ.get("SIGNUP_IP_LIMITS", "10/minute;100/day")
-# Where `limits` keeps its counters: Redis when there is one, else this process's memory.
-RATE_LIMIT_STORAGE_URL = os.environ.get("RATE_LIMIT_STORAGE_URL") or REDIS_URL or "memory://"
-# Per address, enforced in the database so it holds across IPs, workers and Redis outages.
-ADDRESS_DAILY_CAP = env_int("ADDRESS_DAILY_CAP", 3)
-# Optional captcha: "turnstile", "hcaptcha" or "friendly"; off when empty.
-CAPTCHA_PROVIDER = os.environ.get("CAPTCHA_PROVIDER", "")
-CAPTCHA_SITE_KEY = os.environ.get("CAPTCHA_SITE_KEY", "")
-CAPTCHA_SECRET = os.environ.get("CAPTCHA_SECRET", "")
-CAPTCHA_VERIFY_URL = os.environ.get("CAPTCHA_VERIFY_URL", "")  # override, e.g. for tests
-# Outbox: a send claims its row for SEND_LEASE seconds; the sweeper re-queues rows unsent for
-# OUTBOX_GRACE seconds whose lease has run out; transient failures retry for SEND_RETRY_WINDOW.
-SEND_LEASE = env_int("SEND_LEASE", 120)
-OUTBOX_GRACE = env_int("OUTBOX_GRACE", 60)
-OUTBOX_SWEEP_INTERVAL = env_int("OUTBOX_SWEEP_INTERVAL", 60)
-SEND_RETRY_WINDOW = env_int("SEND_RETRY_WINDOW", 6 * 3600)
-SEND_BACKOFF_BASE = env_int("SEND_BACKOFF_BASE", 30)
-SEND_BACKOFF_MAX = env_int("SEND_BACKOFF_MAX", 1800)
+ANYMAIL["REQUESTS_TIMEOUT"] = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
 
 # --- Celery ------------------------------------------------------------------------------------
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
+if _app.REDIS_URL:
+    CELERY_BROKER_URL = _app.REDIS_URL
     # Must outlast the longest retry countdown: Redis re-delivers an unacked message after this,
     # and a countdown task sits unacked in the worker until its ETA.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": SEND_BACKOFF_MAX * 2 + 3600}
-    if REDIS_KEY_PREFIX:
-        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _app.SEND_BACKOFF_MAX * 2 + 3600}
+    if _app.REDIS_KEY_PREFIX:
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _app.REDIS_KEY_PREFIX
 else:
     # kombu's filesystem transport needs no server, so `make run` works on a bare machine.
     # data_folder_in and data_folder_out must be the same folder, or nothing is ever consumed.
@@ -252,7 +207,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Hard limit kills a stuck provider call; the lease (SEND_LEASE) outlives it, so no overlap.
 CELERY_TASK_TIME_LIMIT = env_int("SEND_TIME_LIMIT", 60)
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
-if SEND_LEASE <= CELERY_TASK_TIME_LIMIT:
+if _app.SEND_LEASE <= CELERY_TASK_TIME_LIMIT:
     # Otherwise a slow but live send could lose its claim and a second send could start.
     raise ImproperlyConfigured("SEND_LEASE must be longer than SEND_TIME_LIMIT.")
 # JSON only: tasks take ids, and pickle would let anyone who can write to the broker run code.
@@ -269,7 +224,7 @@ CELERY_TASK_ROUTES = {"subscriptions.tasks.send_confirmation": {"queue": "email"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
         "task": "subscriptions.tasks.sweep_outbox",
-        "schedule": float(OUTBOX_SWEEP_INTERVAL),
+        "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -320,29 +275,14 @@ _CSP_DIRECTIVES: dict[str, list[str]] = {
     "base-uri": [SELF],
     "object-src": [NONE],
 }
-# What each captcha widget loads, per its provider's CSP documentation (subscriptions/captcha.py
-# holds the script URLs). Friendly Captcha's SDK comes from jsDelivr, which serves any npm
-# package, so only its @friendlycaptcha/ path is allowed, never the whole CDN.
-_HCAPTCHA = ["https://hcaptcha.com", "https://*.hcaptcha.com"]
-_FRCAPI = ["https://global.frcapi.com", "https://eu.frcapi.com"]
-_CAPTCHA_CSP: dict[str, dict[str, list[str]]] = {
-    "turnstile": {
-        "script-src": ["https://challenges.cloudflare.com"],
-        "frame-src": ["https://challenges.cloudflare.com"],
-    },
-    "hcaptcha": {d: _HCAPTCHA for d in ("script-src", "frame-src", "style-src", "connect-src")},
-    "friendly": {
-        "script-src": ["https://cdn.jsdelivr.net/npm/@friendlycaptcha/"],
-        "frame-src": _FRCAPI,
-        "connect-src": _FRCAPI,
-    },
-}
-if CAPTCHA_PROVIDER and CAPTCHA_PROVIDER not in _CAPTCHA_CSP:
+# A configured captcha adds what its widget loads (subscriptions/captcha.py holds the table).
+if _app.CAPTCHA_PROVIDER and _app.CAPTCHA_PROVIDER not in CAPTCHA_PROVIDERS:
     # A typo would otherwise leave a widget the CSP blocks, and so a form nobody can submit.
-    raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be one of {', '.join(_CAPTCHA_CSP)}.")
-for _directive, _origins in _CAPTCHA_CSP.get(CAPTCHA_PROVIDER, {}).items():
-    # A directive absent above falls back to default-src 'self'; keep that when adding to it.
-    _CSP_DIRECTIVES[_directive] = [*_CSP_DIRECTIVES.get(_directive, [SELF]), *_origins]
+    raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be one of {', '.join(CAPTCHA_PROVIDERS)}.")
+if _app.CAPTCHA_PROVIDER:
+    for _directive, _origins in CAPTCHA_PROVIDERS[_app.CAPTCHA_PROVIDER].csp.items():
+        # A directive absent above falls back to default-src 'self'; keep that when adding to it.
+        _CSP_DIRECTIVES[_directive] = [*_CSP_DIRECTIVES.get(_directive, [SELF]), *_origins]
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # Permissions-Policy via django-permissions-policy (adamchainz; it validates feature names, so a
@@ -359,7 +299,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # no CORS headers, and subscriptions/origin.py refuses their POSTs (and Origin: null) with 403.
 # No credentials: a sign-up never needs the reader's cookies here.
 CORS_URLS_REGEX = r"^/subscribe/"
-CORS_ALLOWED_ORIGINS = PARTNER_ORIGINS
+CORS_ALLOWED_ORIGINS = list(_app.PARTNER_ORIGINS)
 CORS_ALLOW_METHODS = ["POST"]
 CORS_ALLOW_HEADERS = ["accept", "content-type"]
 CORS_ALLOW_CREDENTIALS = False

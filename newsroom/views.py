@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control, never_cache
 
+from .celery import app
 from .devmail import read_mailbox
 
 
@@ -36,8 +37,6 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from newsroom.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

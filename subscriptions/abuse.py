@@ -1,23 +1,25 @@
 """The one abuse pipeline every sign-up entry point runs (HTML form, fetch/JSON, any API).
 
-Each step has a setting. A submission that trips one gets exactly the normal public answer,
-so a bot learns nothing; nothing is stored or sent, and a log line records why. The victim of
-subscription bombing is the inbox, not the attacker's IP, so the per-address cap lives in
-services.sign_up, in the database, where it holds across IPs and when Redis is down.
+It takes data, not a request: the submitted fields and the client IP, so a JSON API or an admin
+import can run it as the form view does. Each step has a setting. A submission that trips one
+gets exactly the normal public answer, so a bot learns nothing; nothing is stored or sent, and
+a log line records why. The victim of subscription bombing is the inbox, not the attacker's IP,
+so the per-address cap lives in services.sign_up, in the database, where it holds across IPs
+and when Redis is down.
 """
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest
-from limits import parse_many, storage, strategies
+from limits import RateLimitItem, parse_many, storage, strategies
 
 from . import captcha
-from .origin import client_ip
+from .app_settings import app_settings
 
 logger = logging.getLogger("subscriptions.abuse")
 
@@ -45,40 +47,43 @@ def make_form_token(*, filled: bool = False) -> str:
     `filled`: for a form handed back to a reader who already filled it in (an expired or
     corrected form), so that pressing Subscribe again at once is not taken for a bot.
     """
-    rendered = time.time() - (settings.SIGNUP_MIN_FILL_SECONDS if filled else 0)
+    rendered = time.time() - (app_settings.SIGNUP_MIN_FILL_SECONDS if filled else 0)
     return signing.dumps({"t": rendered}, salt=FORM_TOKEN_SALT)
 
 
-def token_for_resubmit(request: HttpRequest) -> str:
+def token_for_resubmit(fields: Mapping[str, str]) -> str:
     """The token a re-shown form carries: the reader's own while it is valid; for one that
     expired, a new one counted as filled in; for a missing or forged one, a fresh one."""
-    reason = _fill_time(request).reason
+    reason = (_fill_time(fields) or ALLOW).reason
     if reason == "form_expired":
         return make_form_token(filled=True)
     if reason == "form_token":
         return make_form_token()
-    return request.POST.get(FORM_TOKEN_FIELD, "")
+    return fields.get(FORM_TOKEN_FIELD, "")
 
 
-def check(request: HttpRequest) -> Verdict:
-    for step in (_honeypot, _fill_time, _captcha, _ip_rate):
-        verdict = step(request)
-        if not verdict.allowed:
-            logger.info("event=signup.blocked reason=%s", verdict.reason)
-            return verdict
-    return ALLOW
+def check(fields: Mapping[str, str], *, ip: str | None) -> Verdict:
+    """Run every step on a submission's fields, sent from `ip` (None when unknown).
 
-
-def _honeypot(request: HttpRequest) -> Verdict:
-    return (
-        Verdict(False, "honeypot") if request.POST.get(settings.SIGNUP_HONEYPOT_FIELD) else ALLOW
+    A step answers None when the submission passes it; the first that trips decides.
+    """
+    verdict = (
+        _honeypot(fields) or _fill_time(fields) or _captcha(fields, ip) or _ip_rate(ip) or ALLOW
     )
+    if not verdict.allowed:
+        logger.info("event=signup.blocked reason=%s", verdict.reason)
+    return verdict
 
 
-def _fill_time(request: HttpRequest) -> Verdict:
-    token = request.POST.get(FORM_TOKEN_FIELD, "")
+def _honeypot(fields: Mapping[str, str]) -> Verdict | None:
+    return Verdict(False, "honeypot") if fields.get(app_settings.SIGNUP_HONEYPOT_FIELD) else None
+
+
+def _fill_time(fields: Mapping[str, str]) -> Verdict | None:
+    token = fields.get(FORM_TOKEN_FIELD, "")
+    max_age = app_settings.SIGNUP_FORM_MAX_AGE
     try:
-        payload = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=settings.SIGNUP_FORM_MAX_AGE)
+        payload = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=max_age)
     except signing.SignatureExpired:
         # A person who left the tab open: ask them to press Subscribe again.
         return Verdict(False, "form_expired")
@@ -87,47 +92,48 @@ def _fill_time(request: HttpRequest) -> Verdict:
     rendered = payload.get("t") if isinstance(payload, dict) else None
     if not isinstance(rendered, int | float):
         return Verdict(False, "form_token")
-    if time.time() - rendered < settings.SIGNUP_MIN_FILL_SECONDS:
+    if time.time() - rendered < app_settings.SIGNUP_MIN_FILL_SECONDS:
         return Verdict(False, "too_fast")
-    return ALLOW
+    return None
 
 
-def _captcha(request: HttpRequest) -> Verdict:
-    if not settings.CAPTCHA_PROVIDER:
-        return ALLOW
-    return ALLOW if captcha.verify(request, client_ip(request)) else Verdict(False, "captcha")
+def _captcha(fields: Mapping[str, str], ip: str | None) -> Verdict | None:
+    if captcha.provider() is None or captcha.verify(captcha.answer(fields), ip):
+        return None
+    return Verdict(False, "captcha")
 
 
-def _ip_rate(request: HttpRequest) -> Verdict:
-    if not settings.SIGNUP_IP_LIMITS:
-        return ALLOW
-    ip = client_ip(request) or "unknown"
+def _ip_rate(ip: str | None) -> Verdict | None:
+    if not app_settings.SIGNUP_IP_LIMITS:
+        return None
     try:
-        limiter = _limiter(settings.RATE_LIMIT_STORAGE_URL)
-        within = [limiter.hit(item, "signup-ip", ip) for item in _ip_limits()]
+        limiter = _limiter(app_settings.rate_limit_storage_url)
+        within = [limiter.hit(item, "signup-ip", ip or "unknown") for item in _ip_limits()]
     except Exception as exc:
         # Fail open: losing real readers' sign-ups to a Redis outage is worse than a burst,
         # and the per-address cap in the database still protects every inbox.
         logger.warning("event=ratelimit.unavailable error=%s", type(exc).__name__)
-        return ALLOW
-    return ALLOW if all(within) else Verdict(False, "ip_rate")
+        return None
+    return None if all(within) else Verdict(False, "ip_rate")
 
 
-def _ip_limits():
-    return parse_many(settings.SIGNUP_IP_LIMITS)
+def _ip_limits() -> list[RateLimitItem]:
+    return parse_many(app_settings.SIGNUP_IP_LIMITS)
 
 
 @cache
 def _limiter(url: str) -> strategies.MovingWindowRateLimiter:
-    options = (
-        {"key_prefix": f"{settings.REDIS_KEY_PREFIX}limits"} if url.startswith("redis") else {}
-    )
+    options: dict[str, Any] = {}
     if url.startswith("redis"):
         # Short timeouts: a hung Redis must not hang the sign-up; the step then fails open.
-        options |= {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        options = {
+            "key_prefix": f"{app_settings.REDIS_KEY_PREFIX}limits",
+            "socket_timeout": 0.5,
+            "socket_connect_timeout": 0.5,
+        }
     return strategies.MovingWindowRateLimiter(storage.storage_from_string(url, **options))
 
 
 def reset_limits() -> None:
     """Clear the counters (tests, and an operator lifting a block)."""
-    _limiter(settings.RATE_LIMIT_STORAGE_URL).storage.reset()
+    _limiter(app_settings.rate_limit_storage_url).storage.reset()

@@ -1,22 +1,20 @@
-"""Editors' admin. Statuses are read-only here: every change goes through services, so it
-gets its Event and the editor's name."""
+"""Editors' admin: an entry point. Statuses are read-only here: every change goes through the
+flows, so it gets its Event and the editor's name. Each action declares its permission."""
+
+from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
-from .models import (
-    ConfirmationRequest,
-    Consent,
-    Event,
-    Newsletter,
-    Status,
-    Subscriber,
-    Subscription,
-)
+from . import lifecycle, services
+from .models import ConfirmationEmail, Consent, Event, Newsletter, Subscriber, Subscription
+
+
+def _actor(request: HttpRequest) -> str:
+    return lifecycle.editor(request.user.get_username())
 
 
 @admin.register(Newsletter)
@@ -27,23 +25,22 @@ class NewsletterAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "host"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def get_queryset(self, request):
-        confirmed = Count("subscriptions", filter=Q(subscriptions__status=Status.CONFIRMED))
-        return super().get_queryset(request).annotate(confirmed_count=confirmed)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Newsletter]:
+        return super().get_queryset(request).with_confirmed_count()  # type: ignore[attr-defined]
 
     @admin.display(description=_("confirmed subscribers"), ordering="confirmed_count")
-    def confirmed(self, obj):
-        return obj.confirmed_count
+    def confirmed(self, obj: Newsletter) -> int:
+        return obj.confirmed_count  # type: ignore[attr-defined]
 
 
 class EventInline(admin.TabularInline):
     model = Event
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "from_status", "to_status", "actor", "detail"]
+    readonly_fields = ("at", "from_status", "to_status", "actor", "detail")
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -51,11 +48,11 @@ class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
     can_delete = False
-    readonly_fields = ["newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at"]
+    readonly_fields = ("newsletter", "status", "created_at", "confirmed_at", "unsubscribed_at")
     fields = readonly_fields
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -68,19 +65,23 @@ class SubscriberAdmin(admin.ModelAdmin):
     inlines = [SubscriptionInline]
     actions = ["erase_selected"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Erasure goes through services.erase_subscriber (the action below), which records
         # who did it; the plain delete would also stop at the read-only consent records.
         return False
 
-    @admin.action(description=_("Erase selected subscribers and all their data (GDPR)"))
-    def erase_selected(self, request, queryset):
-        if not request.user.has_perm("subscriptions.delete_subscriber"):
-            raise PermissionDenied
-        actor = f"editor:{request.user.get_username()}"
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subscriptions.delete_subscriber")
+
+    @admin.action(
+        description=_("Erase selected subscribers and all their data (GDPR)"),
+        permissions=["erase"],
+    )
+    def erase_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
+        actor = _actor(request)
         erased = sum(
             services.erase_subscriber(subscriber_id=pk, actor=actor)
             for pk in queryset.values_list("pk", flat=True)
@@ -99,12 +100,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
     inlines = [EventInline]
     actions = ["unsubscribe_selected"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Unsubscribe selected subscriptions"))
-    def unsubscribe_selected(self, request, queryset):
-        actor = f"editor:{request.user.get_username()}"
+    @admin.action(description=_("Unsubscribe selected subscriptions"), permissions=["change"])
+    def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        actor = _actor(request)
         changed = sum(
             services.unsubscribe(subscription_id=pk, actor=actor)
             for pk in queryset.values_list("pk", flat=True)
@@ -116,18 +117,18 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-@admin.register(ConfirmationRequest)
-class ConfirmationRequestAdmin(ReadOnlyAdmin):
+@admin.register(ConfirmationEmail)
+class ConfirmationEmailAdmin(ReadOnlyAdmin):
     list_display = ["pk", "subscriber", "state", "attempts", "created_at", "closed_at"]
     list_filter = ["state"]
     search_fields = ["subscriber__email", "message_id"]

@@ -1,5 +1,16 @@
+"""The sign-up form, and the typed state a re-shown form is drawn from.
+
+The view that answers a sign-up and the template tag that draws forms share FormState, so a
+reader who got an error sees their own form again, filled in as they left it.
+"""
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Newsletter
@@ -25,10 +36,11 @@ class SubscribeForm(forms.Form):
     form_id = forms.SlugField(max_length=50, required=False)
     page = forms.CharField(max_length=500, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._offered = {n.slug: n for n in Newsletter.objects.offered()}
-        self.fields["newsletter"].choices = [(slug, n.name) for slug, n in self._offered.items()]
+        self.offered_choices = [(slug, n.name) for slug, n in self._offered.items()]
+        self.fields["newsletter"].choices = self.offered_choices  # type: ignore[attr-defined]
 
     def clean_email(self) -> str:
         try:
@@ -37,7 +49,7 @@ class SubscribeForm(forms.Form):
             raise ValidationError(EMAIL_ERROR, code="invalid") from None
 
     def clean_page(self) -> str:
-        page = self.cleaned_data["page"]
+        page: str = self.cleaned_data["page"]
         # Only a path on this site is recorded as the consent's page.
         return page if page.startswith("/") and not page.startswith("//") else ""
 
@@ -45,3 +57,47 @@ class SubscribeForm(forms.Form):
     def newsletters(self) -> list[Newsletter]:
         # dict.fromkeys: a forged form may repeat a list; each counts once.
         return [self._offered[slug] for slug in dict.fromkeys(self.cleaned_data["newsletter"])]
+
+    def error_messages(self) -> dict[str, str]:
+        """The first message per field; errors not tied to a field come under "form"."""
+        return {("form" if f == "__all__" else f): str(e[0]) for f, e in self.errors.items()}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The public answer to an accepted sign-up: the same whatever became of the address."""
+
+    heading: str
+    message: str
+    suggestion: str = ""  # "Did you mean …?" for a likely typo in the domain
+    suggested_email: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {key: value for key, value in asdict(self).items() if value}
+
+
+def success_answer(suggested_email: str = "") -> Answer:
+    suggestion = ""
+    if suggested_email:
+        suggestion = gettext("Did you mean %(address)s?") % {"address": suggested_email}
+    return Answer(
+        heading=gettext("Successfully subscribed"),
+        message=gettext(
+            "Thank you for signing up for this newsletter. We've sent you a confirmation email."
+        ),
+        suggestion=suggestion,
+        suggested_email=suggested_email,
+    )
+
+
+@dataclass(frozen=True)
+class FormState:
+    """A submitted form as it is shown again: what the reader typed, and the answer."""
+
+    form_id: str
+    form_token: str
+    page: str  # the page the form lives on, not /subscribe/: for consent and the way back
+    email: str = ""
+    selected: frozenset[str] = frozenset()
+    errors: Mapping[str, str] = field(default_factory=dict)
+    success: Answer | None = None

@@ -10,8 +10,9 @@ browsers sign strangers' addresses up, from thousands of innocent IPs.
 import ipaddress
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from .app_settings import app_settings
 
 
 def _origin(url: str) -> str:
@@ -21,7 +22,11 @@ def _origin(url: str) -> str:
 
 def allowed_origins(request: HttpRequest) -> set[str]:
     own = f"{request.scheme}://{request.get_host()}"
-    return {_origin(own), _origin(settings.SITE_URL), *map(_origin, settings.PARTNER_ORIGINS)}
+    return {
+        _origin(own),
+        _origin(app_settings.SITE_URL),
+        *map(_origin, app_settings.PARTNER_ORIGINS),
+    }
 
 
 def is_cross_site(request: HttpRequest) -> bool:
@@ -35,7 +40,7 @@ def is_cross_site(request: HttpRequest) -> bool:
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client address; behind a proxy, from the header the operator says it overwrites."""
-    header = settings.CLIENT_IP_HEADER
+    header = app_settings.CLIENT_IP_HEADER
     value = request.META.get(header, "") if header else ""
     # X-Forwarded-For style: the proxy appends the real client last.
     candidate = value.split(",")[-1].strip() if value else request.META.get("REMOTE_ADDR")

@@ -6,8 +6,9 @@ unsubscribe token can't confirm and a confirm token can't unsubscribe.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core import signing
+
+from .app_settings import app_settings
 
 CONFIRM = "subscriptions.confirm"
 UNSUBSCRIBE = "subscriptions.unsubscribe"
@@ -23,8 +24,8 @@ class TokenCheck:
         return self.object_id is not None and not self.expired
 
 
-def make_confirm_token(request_id: int) -> str:
-    return signing.dumps({"r": request_id}, salt=CONFIRM)
+def make_confirm_token(email_id: int) -> str:
+    return signing.dumps({"r": email_id}, salt=CONFIRM)
 
 
 def make_unsubscribe_token(subscription_id: int) -> str:
@@ -32,11 +33,11 @@ def make_unsubscribe_token(subscription_id: int) -> str:
 
 
 def check_confirm_token(token: str) -> TokenCheck:
-    return _check(token, CONFIRM, "r", settings.CONFIRMATION_MAX_AGE)
+    return _check(token, CONFIRM, "r", app_settings.CONFIRMATION_MAX_AGE)
 
 
 def check_unsubscribe_token(token: str) -> TokenCheck:
-    return _check(token, UNSUBSCRIBE, "s", settings.UNSUBSCRIBE_MAX_AGE)
+    return _check(token, UNSUBSCRIBE, "s", app_settings.UNSUBSCRIBE_MAX_AGE)
 
 
 def _check(token: str, salt: str, key: str, max_age: int) -> TokenCheck:

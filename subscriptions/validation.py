@@ -2,8 +2,9 @@
 
 import re
 
-from django.conf import settings
 from email_validator import EmailNotValidError, validate_email
+
+from .app_settings import app_settings
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 forward-path limit, less the angle brackets
 # CR/LF would let an address smuggle headers; any control character is malformed.
@@ -28,7 +29,7 @@ def normalize_email(raw: str) -> str:
     try:
         info = validate_email(
             value,
-            check_deliverability=getattr(settings, "EMAIL_CHECK_DELIVERABILITY", False),
+            check_deliverability=app_settings.EMAIL_CHECK_DELIVERABILITY,
         )
     except EmailNotValidError as exc:
         raise InvalidEmail from exc

@@ -1,10 +1,9 @@
-"""Reader-facing views. Thin: parse, call one service, answer.
+"""Reader-facing views. Thin: parse, run the guards, call one flow, answer.
 
 Links from emails are opened by scanners as well as people, so a GET here never changes
 anything: it shows a page whose button POSTs.
 """
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,22 +12,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import abuse, services, typos
-from .forms import CONSENT_WORDING, FORM_EXPIRED, SubscribeForm
-from .models import Status, Subscription
+from .app_settings import app_settings
+from .forms import CONSENT_WORDING, FORM_EXPIRED, FormState, SubscribeForm, success_answer
+from .models import Subscription
 from .origin import client_ip, is_cross_site
 from .tokens import check_confirm_token, check_unsubscribe_token
 
 CONFIRM_SESSION_KEY = "_confirm_token"
 UNSUBSCRIBE_SESSION_KEY = "_unsubscribe_token"
-
-
-def success_answer() -> dict:
-    return {
-        "heading": _("Successfully subscribed"),
-        "message": _(
-            "Thank you for signing up for this newsletter. We've sent you a confirmation email."
-        ),
-    }
 
 
 @csrf_exempt  # cached article pages carry no CSRF token; origin.is_cross_site guards instead
@@ -44,7 +35,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         # Runs after validation, so bad input still gets its message; everything the pipeline
         # blocks gets the normal answer below, with nothing stored or sent.
-        verdict = abuse.check(request)
+        verdict = abuse.check(request.POST.dict(), ip=client_ip(request))
         if verdict.expired:
             form.add_error(None, FORM_EXPIRED)
         elif verdict.allowed:
@@ -69,35 +60,32 @@ def _consent(request: HttpRequest, form: SubscribeForm) -> services.ConsentInput
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:500],
         wording=str(CONSENT_WORDING),
-        version=settings.CONSENT_VERSION,
+        version=app_settings.CONSENT_VERSION,
     )
 
 
 def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> HttpResponse:
+    fields = request.POST.dict()
     ok = form.is_valid()
-    errors = {("form" if f == "__all__" else f): str(e[0]) for f, e in form.errors.items()}
-    answer = success_answer() if ok else None
-    if ok and (suggestion := typos.suggest(form.cleaned_data["email"])):
-        answer["suggestion"] = _("Did you mean %(address)s?") % {"address": suggestion}
-        answer["suggested_email"] = suggestion
+    answer = success_answer(typos.suggest(form.cleaned_data["email"]) or "") if ok else None
     if wants_json:
-        if ok:
-            return JsonResponse({"ok": True, **answer})
-        body = {"ok": False, "errors": errors, "form_token": abuse.token_for_resubmit(request)}
+        if answer is not None:
+            return JsonResponse({"ok": True, **answer.as_json()})
+        errors = form.error_messages()
+        body = {"ok": False, "errors": errors, "form_token": abuse.token_for_resubmit(fields)}
         return JsonResponse(body, status=400)
-    state = {
-        "form_id": request.POST.get("form_id", "")[:50],
-        "form_token": abuse.token_for_resubmit(request),
-        # The page the form lives on, not /subscribe/: for consent and the way back.
-        "page": form.cleaned_data.get("page", ""),
-        "email": request.POST.get("email", "")[:300],
-        "selected": request.POST.getlist("newsletter"),
-        "errors": errors,
-        "success": answer,
-    }
+    state = FormState(
+        form_id=fields.get("form_id", "")[:50],
+        form_token=abuse.token_for_resubmit(fields),
+        page=form.cleaned_data.get("page", ""),
+        email=fields.get("email", "")[:300],
+        selected=frozenset(request.POST.getlist("newsletter")),
+        errors=form.error_messages(),
+        success=answer,
+    )
     # The lists the form offered, so the re-rendered form looks like the one the reader used.
-    offered = request.POST.getlist("offered") or [c[0] for c in form.fields["newsletter"].choices]
-    context = {"subscribe_state": state, "back": state["page"] or "/", "offered": offered}
+    offered = request.POST.getlist("offered") or [slug for slug, _name in form.offered_choices]
+    context = {"subscribe_state": state, "back": state.page or "/", "offered": offered}
     return render(
         request, "subscriptions/subscribe_result.html", context, status=200 if ok else 400
     )
@@ -123,15 +111,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/link_invalid.html", status=400)
     if check.expired:
         return render(request, "subscriptions/confirm_expired.html", status=400)
-    subscriptions = Subscription.objects.filter(
-        confirmation_requests=check.object_id
-    ).select_related("newsletter")
     if request.method == "POST":
-        result = services.confirm(request_id=check.object_id)
+        result = services.confirm(email_id=check.object_id)
         return render(request, "subscriptions/confirm_done.html", {"result": result})
+    subscriptions = Subscription.objects.of_confirmation_email(check.object_id).in_list_order()
     if not subscriptions.pending().exists():
         # Nothing to do: say whether these lists are confirmed, or no longer apply at all.
-        confirmed = [s.newsletter.name for s in subscriptions if s.status == Status.CONFIRMED]
+        confirmed = [s.newsletter.name for s in subscriptions.confirmed()]
         result = services.ConfirmResult(confirmed=[], already=confirmed)
         return render(request, "subscriptions/confirm_done.html", {"result": result})
     return render(request, "subscriptions/confirm.html", {"subscriptions": subscriptions})
@@ -143,7 +129,7 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
     check = check_confirm_token(request.session.get(CONFIRM_SESSION_KEY, ""))
     if check.object_id is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
-    services.resend_confirmation(request_id=check.object_id)
+    services.resend_confirmation(email_id=check.object_id)
     request.session.pop(CONFIRM_SESSION_KEY, None)
     return render(request, "subscriptions/confirm_resent.html")
 
@@ -154,7 +140,7 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
 def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         check = check_unsubscribe_token(token)
-        if not check.valid:
+        if check.object_id is None or check.expired:
             return HttpResponse(_("This unsubscribe link is not valid."), status=400)
         services.unsubscribe(subscription_id=check.object_id, detail="one-click (RFC 8058)")
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
@@ -165,10 +151,10 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest) -> HttpResponse:
     check = check_unsubscribe_token(request.session.get(UNSUBSCRIBE_SESSION_KEY, ""))
-    if not check.valid:
-        return render(request, "subscriptions/link_invalid.html", status=400)
     subscription = (
-        Subscription.objects.select_related("newsletter").filter(pk=check.object_id).first()
+        Subscription.objects.with_list().filter(pk=check.object_id).first()
+        if check.valid
+        else None
     )
     if subscription is None:
         return render(request, "subscriptions/link_invalid.html", status=400)

@@ -3,7 +3,7 @@ import time
 from django.core import signing
 
 from subscriptions.abuse import FORM_TOKEN_SALT
-from subscriptions.models import ConfirmationRequest
+from subscriptions.models import ConfirmationEmail
 
 GOOD = "Thank you for signing up for this newsletter. We've sent you a confirmation email."
 BAD = "Please, enter correct email address"
@@ -35,5 +35,5 @@ def sign_up(client, email: str, *slugs: str, json: bool = False, **headers):
     return client.post("/subscribe/", form_data(email, *slugs), **headers)
 
 
-def latest_request() -> ConfirmationRequest:
-    return ConfirmationRequest.objects.order_by("-pk").first()
+def latest_confirmation() -> ConfirmationEmail:
+    return ConfirmationEmail.objects.order_by("-pk").first()

@@ -22,7 +22,7 @@ STORAGES = {
 }
 # In-process tests run tasks with .apply(); real workers get their own broker (tests/stack.py).
 CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that server and worker subprocesses share the test database.

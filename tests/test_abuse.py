@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import Client
 
-from subscriptions.models import ConfirmationRequest, Subscriber, Subscription
+from subscriptions.models import ConfirmationEmail, Subscriber, Subscription
 from subscriptions.tasks import send_confirmation
 
 from .helpers import GOOD, form_data, form_token
@@ -53,7 +53,7 @@ def test_too_fast_or_tokenless_submission_gets_the_normal_answer_and_sends_nothi
         token = form_token(age=0.5)
     response = post(client, form_token=token)
     assert response.json() == NORMAL
-    assert not ConfirmationRequest.objects.exists()
+    assert not ConfirmationEmail.objects.exists()
 
 
 def test_expired_form_asks_the_reader_to_press_again_and_then_works(client, newsletters, settings):
@@ -64,7 +64,7 @@ def test_expired_form_asks_the_reader_to_press_again_and_then_works(client, news
     settings.SIGNUP_FORM_MAX_AGE = 3600
     again = post(client, form_token=expired.json()["form_token"])  # pressed again at once
     assert again.json() == NORMAL
-    assert ConfirmationRequest.objects.count() == 1
+    assert ConfirmationEmail.objects.count() == 1
 
 
 def test_reader_fixing_a_typo_keeps_their_form_and_is_not_taken_for_a_bot(client, newsletters):
@@ -73,7 +73,7 @@ def test_reader_fixing_a_typo_keeps_their_form_and_is_not_taken_for_a_bot(client
     assert typo.status_code == 400 and typo.json()["form_token"] == token
     fixed = post(client, "reader@example.com", form_token=typo.json()["form_token"])
     assert fixed.json() == NORMAL
-    assert ConfirmationRequest.objects.count() == 1
+    assert ConfirmationEmail.objects.count() == 1
 
 
 def test_form_token_endpoint_is_never_cached(client):
@@ -88,7 +88,7 @@ def test_one_ip_is_limited_after_the_threshold_and_nothing_beyond_is_sent(
     answers = [post(client, f"bulk{i}@example.com") for i in range(500)]
     assert {r.status_code for r in answers} == {200}
     assert all(r.json() == NORMAL for r in answers)
-    queued = ConfirmationRequest.objects.count()
+    queued = ConfirmationEmail.objects.count()
     assert queued == 10  # SIGNUP_IP_LIMITS: 10/minute
     with capsys.disabled():
         print(f"\n[abuse] one IP, 500 distinct addresses: {queued} confirmations queued")
@@ -111,7 +111,7 @@ def test_trusted_proxy_header_gives_the_client_ip(client, newsletters, settings)
             HTTP_ORIGIN="http://testserver",
             HTTP_X_FORWARDED_FOR=f"spoof, 192.0.2.{i}",
         )
-    assert ConfirmationRequest.objects.count() == 12  # twelve clients behind one proxy
+    assert ConfirmationEmail.objects.count() == 12  # twelve clients behind one proxy
 
 
 def test_one_address_bombed_from_50_ips_gets_at_most_3_emails(
@@ -121,7 +121,7 @@ def test_one_address_bombed_from_50_ips_gets_at_most_3_emails(
     slugs = list(newsletters)
     for i in range(1000):
         post(client, "victim@example.com", slugs[i % len(slugs)], ip=f"198.51.100.{i % 50}")
-    for request in ConfirmationRequest.objects.all():
+    for request in ConfirmationEmail.objects.all():
         send_confirmation.apply(args=[request.pk])
     delivered = len(postmark_settings.to("victim@example.com"))
     assert delivered <= 3
@@ -136,11 +136,11 @@ def test_cooldown_lets_one_email_per_list_through_and_counts_a_multi_list_email_
     post(client, "r@example.com", "daily", ip="203.0.113.2")
     post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.3")
     post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.4")
-    assert ConfirmationRequest.objects.count() == 2
+    assert ConfirmationEmail.objects.count() == 2
     settings.CONFIRMATION_COOLDOWN = 0
     post(client, "r@example.com", "daily", ip="203.0.113.5")
     post(client, "r@example.com", "daily", ip="203.0.113.6")
-    assert ConfirmationRequest.objects.count() == 3  # the cap: 3 emails, not 3 lists
+    assert ConfirmationEmail.objects.count() == 3  # the cap: 3 emails, not 3 lists
 
 
 def test_redis_down_fails_open_for_the_form_but_the_address_cap_holds(
@@ -151,7 +151,7 @@ def test_redis_down_fails_open_for_the_form_but_the_address_cap_holds(
     answers = [post(client, "target@example.com", "daily") for _ in range(6)]
     assert all(r.json() == NORMAL for r in answers)
     assert Subscription.objects.filter(subscriber__email="target@example.com").exists()
-    assert ConfirmationRequest.objects.count() == 3
+    assert ConfirmationEmail.objects.count() == 3
     assert "event=ratelimit.unavailable" in caplog.text
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from subscriptions import services
 from subscriptions.models import Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def run_action(client, model: str, action: str, *pks: int):
 @pytest.fixture
 def two_readers(client, newsletters):
     sign_up(client, "alice@example.com", "daily")
-    services.confirm(request_id=latest_request().pk)
+    services.confirm(email_id=latest_confirmation().pk)
     sign_up(client, "bob@example.com", "explaining-ukraine")
 
 
@@ -75,7 +75,7 @@ def test_status_cannot_be_edited_around_the_history(editor_client, two_readers):
 def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(
     editor_client, two_readers
 ):
-    from subscriptions.models import ConfirmationRequest, Consent, Subscriber
+    from subscriptions.models import ConfirmationEmail, Consent, Subscriber
 
     bob = Subscriber.objects.get(email="bob@example.com")
     response = run_action(editor_client, "subscriber", "erase_selected", bob.pk)
@@ -83,5 +83,5 @@ def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(
     assert not Subscriber.objects.filter(email="bob@example.com").exists()
     assert not Subscription.objects.filter(subscriber_id=bob.pk).exists()
     assert not Consent.objects.filter(subscriber_id=bob.pk).exists()
-    assert not ConfirmationRequest.objects.filter(subscriber_id=bob.pk).exists()
+    assert not ConfirmationEmail.objects.filter(subscriber_id=bob.pk).exists()
     assert Subscriber.objects.filter(email="alice@example.com").exists()

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from subscriptions.models import ConfirmationRequest, OutboxState, Subscription
+from subscriptions.models import ConfirmationEmail, OutboxState, Subscription
 
 from .conftest import require_binary
 from .helpers import BAD, GOOD
@@ -257,11 +257,11 @@ def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
 
     [message] = fake_postmark.wait_for(1, timeout=MAIL_WAIT)
     deadline = time.monotonic() + MAIL_WAIT
-    while not ConfirmationRequest.objects.filter(state=OutboxState.SENT).exists():
+    while not ConfirmationEmail.objects.filter(state=OutboxState.SENT).exists():
         assert time.monotonic() < deadline, "the confirmation was never recorded as sent"
         time.sleep(0.1)
     # The one outbox row is sent, and nothing else is queued: no second email can follow.
-    [request] = ConfirmationRequest.objects.all()
+    [request] = ConfirmationEmail.objects.all()
     assert sorted(s.newsletter.slug for s in request.subscriptions.all()) == [
         "daily",
         "weekly-review",

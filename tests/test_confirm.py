@@ -6,9 +6,9 @@ import pytest
 from django.core import signing
 
 from subscriptions import tokens
-from subscriptions.models import ConfirmationRequest, Event, Subscription
+from subscriptions.models import ConfirmationEmail, Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pending(client, newsletters):
     sign_up(client, "reader@example.com", "daily", "explaining-ukraine")
-    return latest_request()
+    return latest_confirmation()
 
 
 def open_link(client, request_id: int):
@@ -79,8 +79,8 @@ def test_fresh_link_for_an_expired_one_queues_a_new_confirmation(client, pending
     time.sleep(2.1)
     response = client.post("/confirm/resend/")
     assert response.status_code == 200
-    assert ConfirmationRequest.objects.count() == 2
-    assert latest_request().subscriptions.count() == 2
+    assert ConfirmationEmail.objects.count() == 2
+    assert latest_confirmation().subscriptions.count() == 2
 
 
 def test_fresh_link_respects_the_cooldown(client, pending, settings):
@@ -88,7 +88,7 @@ def test_fresh_link_respects_the_cooldown(client, pending, settings):
     open_link(client, pending.pk)
     time.sleep(2.1)
     client.post("/confirm/resend/")
-    assert ConfirmationRequest.objects.count() == 1
+    assert ConfirmationEmail.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from subscriptions.models import ConfirmationRequest, Subscription
+from subscriptions.models import ConfirmationEmail, Subscription
 
 from .conftest import require_binary
 from .helpers import form_data
@@ -164,7 +164,7 @@ def test_worker_killed_mid_send_sends_exactly_once_after_restart(
     took = wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
     settle(fake_postmark)
     assert per_address(fake_postmark) == Counter({"killed@example.com": 1})
-    assert ConfirmationRequest.objects.get().state == "sent"
+    assert ConfirmationEmail.objects.get().state == "sent"
     with capsys.disabled():
         print(
             f"\n[fault 4] 1 expected, {len(fake_postmark.accepted)} sent, "
@@ -177,7 +177,7 @@ def test_duplicate_deliveries_and_the_sweeper_make_one_provider_call(stack, fake
     url = stack.start_web()
     fake_postmark.faults.latency = 1.0
     assert post(url, "raced@example.com").status_code == 200
-    request_id = ConfirmationRequest.objects.get().pk
+    request_id = ConfirmationEmail.objects.get().pk
     publisher = stack.publisher()
     for _ in range(3):  # the same task delivered again, three times over
         publisher.send_task(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from subscriptions import tokens
 from subscriptions.captcha import PROVIDERS
 
-from .helpers import latest_request, sign_up
+from .helpers import latest_confirmation, sign_up
 from .stack import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ class InlineCode(HTMLParser):
 
 def page_confirm(client):
     sign_up(client, "reader@example.com", "daily")
-    client.get(f"/confirm/{tokens.make_confirm_token(latest_request().pk)}/")
+    client.get(f"/confirm/{tokens.make_confirm_token(latest_confirmation().pk)}/")
     return client.get("/confirm/")
 
 
@@ -438,7 +438,7 @@ def test_other_origins_get_no_cors_headers_and_their_post_is_refused(
         "/subscribe/", HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
     )
     assert not any(h.lower().startswith("access-control-") for h in preflight.headers)
-    assert latest_request() is None
+    assert latest_confirmation() is None
 
 
 def test_cors_is_limited_to_the_sign_up_endpoints(client, partner):

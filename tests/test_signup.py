@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from subscriptions.models import ConfirmationRequest, Consent, Event, Subscriber, Subscription
+from subscriptions.models import ConfirmationEmail, Consent, Event, Subscriber, Subscription
 
 from .helpers import BAD, GOOD, form_data, sign_up
 
@@ -62,7 +62,7 @@ def test_bad_address_gets_the_message_a_400_and_keeps_what_was_typed(client, new
     if email.strip() and "<" not in email:
         assert f'value="{email[:300]}"' in html
     assert not Subscriber.objects.exists()
-    assert not ConfirmationRequest.objects.exists()
+    assert not ConfirmationEmail.objects.exists()
 
 
 def test_bad_address_over_fetch_gets_a_json_400(client, newsletters):
@@ -127,7 +127,7 @@ def test_sign_up_stores_pending_subscriptions_and_the_consent_shown(client, news
 
 def test_one_sign_up_to_several_lists_queues_one_confirmation(client, newsletters):
     sign_up(client, "reader@example.com", "daily", "explaining-ukraine", "breaking")
-    request = ConfirmationRequest.objects.get()
+    request = ConfirmationEmail.objects.get()
     assert request.subscriptions.count() == 3
 
 
@@ -147,7 +147,7 @@ def test_international_domain_is_stored_idna_encoded(client, newsletters):
 def test_repeat_sign_up_within_cooldown_sends_no_second_email(client, newsletters):
     sign_up(client, "reader@example.com")
     sign_up(client, "reader@example.com")
-    assert ConfirmationRequest.objects.count() == 1
+    assert ConfirmationEmail.objects.count() == 1
 
 
 def test_every_state_change_is_an_event_with_its_actor(client, newsletters):
@@ -201,7 +201,7 @@ def test_unsubscribed_reader_signing_up_again_must_confirm_again(client, newslet
     sign_up(client, "reader@example.com")
     subscription = Subscription.objects.get()
     assert subscription.status == "pending"
-    assert ConfirmationRequest.objects.count() == 2
+    assert ConfirmationEmail.objects.count() == 2
 
 
 def test_corrected_form_without_javascript_remembers_the_article_page(client, newsletters):

@@ -5,7 +5,7 @@ import pytest
 from subscriptions import services, tokens
 from subscriptions.models import Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def confirmed(client, newsletters) -> Subscription:
     sign_up(client, "reader@example.com")
-    services.confirm(request_id=latest_request().pk)
+    services.confirm(email_id=latest_confirmation().pk)
     return Subscription.objects.get()
 
 

@@ -1,50 +1,62 @@
+"""{% subscribe_form %}: a sign-up form for one list, or several as checkboxes."""
+
+from dataclasses import replace
+from typing import Any
+
 from django import template
-from django.conf import settings
+from django.template.context import Context
 
 from .. import abuse, captcha
-from ..forms import CONSENT_WORDING
+from ..app_settings import app_settings
+from ..forms import CONSENT_WORDING, FormState
 from ..models import Newsletter
 
 register = template.Library()
 
 
 @register.inclusion_tag("subscriptions/form.html", takes_context=True)
-def subscribe_form(context, *slugs, form_id="", variant="inline", title="", slug_list=None):
+def subscribe_form(
+    context: Context,
+    *slugs: str,
+    form_id: str = "",
+    variant: str = "inline",
+    title: str = "",
+    slug_list: list[str] | None = None,
+) -> dict[str, Any]:
     """Render a sign-up form for one list, or several as checkboxes.
 
     {% subscribe_form "explaining-ukraine" form_id="promo" variant="promo" %}
 
     The output is the same for every visitor (no CSRF token, no session), so the page that
-    holds it can be served from a shared cache.
+    holds it can be served from a shared cache. The form a reader just submitted is drawn
+    again from its FormState, as they left it.
     """
     wanted = [*slugs, *(slug_list or [])]
     offered, page_token = _per_page(context)
     newsletters = [n for n in offered if n.slug in wanted]
     form_id = form_id or "-".join(wanted)[:50]
-    state = context.get("subscribe_state") or {}
-    mine = state.get("form_id") == form_id
-    selected = set(state.get("selected", [])) if mine else {n.slug for n in newsletters}
+    path = getattr(context.get("request"), "path", "")
+    state = context.get("subscribe_state")
+    if isinstance(state, FormState) and state.form_id == form_id:
+        state = replace(state, page=state.page or path)
+    else:
+        selected = frozenset(n.slug for n in newsletters)
+        state = FormState(form_id=form_id, form_token=page_token, page=path, selected=selected)
     return {
         "newsletters": newsletters,
-        "selected": selected,
-        "form_id": form_id,
         "variant": variant,
         "title": title,
-        "page": (state.get("page") if mine else "") or getattr(context.get("request"), "path", ""),
+        "state": state,
         "consent_wording": CONSENT_WORDING,
-        "email": state.get("email", "") if mine else "",
-        "errors": state.get("errors", {}) if mine else {},
-        "success": state.get("success") if mine else None,
-        "form_token": state.get("form_token") if mine else page_token,
-        "honeypot_field": settings.SIGNUP_HONEYPOT_FIELD,
+        "honeypot_field": app_settings.SIGNUP_HONEYPOT_FIELD,
         "captcha": captcha.provider(),
-        "captcha_site_key": settings.CAPTCHA_SITE_KEY,
+        "captcha_site_key": app_settings.CAPTCHA_SITE_KEY,
     }
 
 
-def _per_page(context) -> tuple[list[Newsletter], str]:
+def _per_page(context: Context) -> tuple[list[Newsletter], str]:
     """The offered lists and a form token, once per page however many forms it holds."""
-    holder = context.get("request") or context
+    holder: Any = context.get("request") or context
     cached = getattr(holder, "_subscribe_forms", None)
     if cached is None:
         cached = (list(Newsletter.objects.offered()), abuse.make_form_token())

@@ -1,5 +1,7 @@
 """Create or refresh the demo newsletters. Safe to run again: it updates by slug."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from subscriptions.models import Newsletter
@@ -39,7 +41,7 @@ DEMO_LISTS = [
 class Command(BaseCommand):
     help = "Create or update the demo newsletters shown on the demo article page."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         for entry in DEMO_LISTS:
             defaults = {k: v for k, v in entry.items() if k != "slug"}
             _, created = Newsletter.objects.update_or_create(slug=entry["slug"], defaults=defaults)

@@ -1,12 +1,14 @@
-"""Lists, subscribers, subscriptions, their consent and history, and the confirmation outbox.
+"""Lists, subscribers, subscriptions, their consent and history.
 
-Writes happen only in services.py; the QuerySet methods here are the reads.
+Writes happen only in the flows (services/) and lifecycle.py; the QuerySet methods here are the
+reads.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +17,11 @@ class NewsletterQuerySet(models.QuerySet):
     def offered(self) -> "NewsletterQuerySet":
         """Lists a public form may sign a reader up to."""
         return self.filter(is_active=True, is_public=True)
+
+    def with_confirmed_count(self) -> "NewsletterQuerySet":
+        """Each list with `confirmed_count`, its confirmed subscribers."""
+        confirmed = Count("subscriptions", filter=Q(subscriptions__status=Status.CONFIRMED))
+        return self.annotate(confirmed_count=confirmed)
 
 
 class Newsletter(models.Model):
@@ -38,10 +45,22 @@ class Newsletter(models.Model):
         return self.name
 
 
+class SubscriberQuerySet(models.QuerySet):
+    def with_email(self, email: str) -> "SubscriberQuerySet":
+        """The subscriber with this address, whatever its case.
+
+        LOWER() on both sides, so the comparison is the database's own, the same function its
+        unique index uses (Python's str.lower differs for non-ASCII on SQLite).
+        """
+        return self.filter(email__lower=Lower(Value(email)))
+
+
 class Subscriber(models.Model):
     # Stored normalised (see validation.normalize_email): trimmed, domain lower-case IDNA.
     email = models.CharField(_("email"), max_length=254)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -92,9 +111,27 @@ class SubscriptionQuerySet(models.QuerySet):
     def pending(self) -> "SubscriptionQuerySet":
         return self.filter(status=Status.PENDING)
 
+    def confirmed(self) -> "SubscriptionQuerySet":
+        return self.filter(status=Status.CONFIRMED)
+
+    def of_confirmation_email(self, email_id: int) -> "SubscriptionQuerySet":
+        """The subscriptions one confirmation email asks the reader to confirm."""
+        return self.filter(confirmation_emails=email_id)
+
+    def not_asked_since(self, moment: datetime) -> "SubscriptionQuerySet":
+        """Those no confirmation email created after `moment` covers too."""
+        return self.exclude(confirmation_emails__created_at__gt=moment)
+
     def recently_requested(self, *, since: datetime) -> "SubscriptionQuerySet":
         """Subscriptions a confirmation was queued for after `since` (the cooldown)."""
-        return self.filter(confirmation_requests__created_at__gte=since).distinct()
+        return self.filter(confirmation_emails__created_at__gte=since).distinct()
+
+    def with_list(self) -> "SubscriptionQuerySet":
+        return self.select_related("newsletter")
+
+    def in_list_order(self) -> "SubscriptionQuerySet":
+        """With their lists, in the order the lists are shown to readers."""
+        return self.select_related("newsletter").order_by("newsletter__sort_order", "pk")
 
 
 class Subscription(models.Model):
@@ -156,75 +193,7 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} by {self.actor}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("Events are append-only.")
         super().save(*args, **kwargs)
-
-
-class OutboxState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    SKIPPED = "skipped", _("Nothing left to confirm")
-
-
-class ConfirmationRequestQuerySet(models.QuerySet):
-    def created_since(self, since: datetime) -> "ConfirmationRequestQuerySet":
-        return self.filter(created_at__gte=since)
-
-    def due_for_dispatch(
-        self, *, now: datetime, grace: int, requeue_after: int
-    ) -> "ConfirmationRequestQuerySet":
-        """Unsent requests the broker may have lost: old enough, not held by a live claim, and
-        not queued again by the sweeper within `requeue_after`. Oldest first, so a backlog
-        drains in sign-up order."""
-        return self.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lte=now),
-            Q(last_queued_at__isnull=True)
-            | Q(last_queued_at__lte=now - timedelta(seconds=requeue_after)),
-            state=OutboxState.QUEUED,
-            created_at__lte=now - timedelta(seconds=grace),
-        ).order_by("created_at")
-
-
-class ConfirmationRequest(models.Model):
-    """Transactional outbox row: written with the pending subscriptions, sent after commit."""
-
-    subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.CASCADE, related_name="confirmation_requests"
-    )
-    subscriptions = models.ManyToManyField(Subscription, related_name="confirmation_requests")
-    state = models.CharField(
-        _("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.QUEUED
-    )
-    created_at = models.DateTimeField(_("created"), db_index=True)
-    # A send holds the row until this moment; a dead worker's claim lapses by itself.
-    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_queued_at = models.DateTimeField(
-        _("last re-queued by the sweeper"), null=True, blank=True
-    )
-    # The reader's language when they signed up: the email is written in it.
-    language = models.CharField(_("language"), max_length=10, blank=True)
-    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
-    message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-
-    objects = ConfirmationRequestQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("confirmation email")
-        verbose_name_plural = _("confirmation emails")
-        indexes = [
-            models.Index(
-                fields=["created_at"],
-                name="outbox_queued_idx",
-                condition=Q(state="queued"),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.state}"

@@ -1,0 +1,79 @@
+"""The app's settings and their defaults, in one place, in the manner of allauth's app_settings.
+
+Each value is looked up in django.conf.settings when it is used, never at import, so tests can
+override it with the `settings` fixture and a project sets only what it changes. The defaults
+live here alone: newsroom/settings.py reads the environment into these names and leaves the rest
+to this module.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Defaults:
+    # Links in emails are built from SITE_URL, never from a request's Host header.
+    SITE_URL: str = "http://127.0.0.1:8000"
+    SITE_NAME: str = "The Newsroom"
+    # Other origins (scheme://host[:port]) whose pages may POST sign-ups here.
+    PARTNER_ORIGINS: tuple[str, ...] = ()
+    # Header a trusted proxy overwrites with the client IP (e.g. HTTP_X_FORWARDED_FOR); empty
+    # means REMOTE_ADDR. Never set it unless the proxy overwrites that header.
+    CLIENT_IP_HEADER: str = ""
+    REDIS_URL: str = ""
+    # Lets several deployments (or test runs) share one Redis without seeing each other's keys.
+    REDIS_KEY_PREFIX: str = ""
+
+    CONFIRMATION_MAX_AGE: int = 7 * 24 * 3600
+    UNSUBSCRIBE_MAX_AGE: int = 365 * 24 * 3600
+    # One confirmation per address per list per cooldown: a second sign-up within it sends
+    # nothing.
+    CONFIRMATION_COOLDOWN: int = 600
+    # Stored with each consent; bump it when the consent wording changes.
+    CONSENT_VERSION: str = "2026-11"
+    # MX lookups need DNS, which tests don't have; switch on in production if wanted.
+    EMAIL_CHECK_DELIVERABILITY: bool = False
+
+    # The abuse pipeline (abuse.py): each step has a setting.
+    SIGNUP_HONEYPOT_FIELD: str = "website"
+    # Faster than this is a bot; a form older than the max age asks the reader to resubmit.
+    SIGNUP_MIN_FILL_SECONDS: float = 2.0
+    SIGNUP_FORM_MAX_AGE: int = 3600
+    # Per client IP, in the `limits` library's notation; "" switches the step off.
+    SIGNUP_IP_LIMITS: str = "10/minute;100/day"
+    # Where `limits` keeps its counters; empty means REDIS_URL, else this process's memory.
+    RATE_LIMIT_STORAGE_URL: str = ""
+    # Per address, in the database, so it holds across IPs, processes and Redis outages.
+    ADDRESS_DAILY_CAP: int = 3
+    # Optional captcha: "turnstile", "hcaptcha" or "friendly" (captcha.PROVIDERS); off if empty.
+    CAPTCHA_PROVIDER: str = ""
+    CAPTCHA_SITE_KEY: str = ""
+    CAPTCHA_SECRET: str = ""
+    CAPTCHA_VERIFY_URL: str = ""  # overrides the provider's, e.g. for tests
+
+    # The outbox: a send claims its row for SEND_LEASE seconds; the sweeper re-queues rows
+    # unsent for OUTBOX_GRACE seconds whose lease has run out; transient provider failures
+    # are retried with backoff for SEND_RETRY_WINDOW.
+    SEND_LEASE: int = 120
+    OUTBOX_GRACE: int = 60
+    OUTBOX_SWEEP_INTERVAL: int = 60
+    SEND_RETRY_WINDOW: int = 6 * 3600
+    SEND_BACKOFF_BASE: int = 30
+    SEND_BACKOFF_MAX: int = 1800
+
+
+class AppSettings(Defaults):
+    """Typed like Defaults; each upper-case name is the project's setting, else the default."""
+
+    def __getattribute__(self, name: str) -> Any:
+        default = super().__getattribute__(name)
+        return getattr(settings, name, default) if name.isupper() else default
+
+    @property
+    def rate_limit_storage_url(self) -> str:
+        return self.RATE_LIMIT_STORAGE_URL or self.REDIS_URL or "memory://"
+
+
+app_settings = AppSettings()

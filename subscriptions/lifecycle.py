@@ -1,0 +1,84 @@
+"""Every status change of a subscription, and the names of who made it.
+
+Below the flows: they call these inside their own transaction. Each change sets the status and
+its timestamp and appends an Event naming the actor, so the history is never bypassed.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from .models import Event, Status, Subscription
+
+logger = logging.getLogger("subscriptions")
+
+# Actors, as the history records them.
+READER = "reader"
+SYSTEM = "system"
+
+
+def editor(username: str) -> str:
+    return f"editor:{username}"
+
+
+def provider(esp: str) -> str:
+    return f"provider:{esp.lower()}"
+
+
+_TIMESTAMP_FIELD = {
+    Status.PENDING: "pending_at",
+    Status.CONFIRMED: "confirmed_at",
+    Status.UNSUBSCRIBED: "unsubscribed_at",
+    Status.UNDELIVERABLE: "undeliverable_at",
+}
+
+
+def transition(
+    *, subscription: Subscription, to: Status, actor: str, detail: str = "", now: datetime
+) -> None:
+    """Change one subscription's status and append its Event."""
+    transition_many(subscriptions=[subscription], to=to, actor=actor, detail=detail, now=now)
+
+
+def transition_many(
+    *,
+    subscriptions: Sequence[Subscription],
+    to: Status,
+    actor: str,
+    detail: str = "",
+    now: datetime,
+) -> None:
+    """Move many subscriptions to one status in one UPDATE, and their Events in one INSERT.
+
+    Rows not saved yet are created in that status (their history starts with this change).
+    """
+    if not subscriptions:
+        return
+    before = [s.status if s.pk else "" for s in subscriptions]
+    fields = ["status", "status_changed_at", _TIMESTAMP_FIELD[to]]
+    if to == Status.UNDELIVERABLE:
+        fields.append("undeliverable_reason")
+    for subscription in subscriptions:
+        subscription.status = to
+        subscription.status_changed_at = now
+        setattr(subscription, _TIMESTAMP_FIELD[to], now)
+        if to == Status.UNDELIVERABLE:
+            subscription.undeliverable_reason = detail
+    if saved := [s for s in subscriptions if s.pk]:
+        Subscription.objects.bulk_update(saved, fields)
+    if new := [s for s in subscriptions if not s.pk]:
+        Subscription.objects.bulk_create(new)
+    Event.objects.bulk_create(
+        Event(subscription=s, from_status=b, to_status=to, at=now, actor=actor, detail=detail)
+        for s, b in zip(subscriptions, before, strict=True)
+    )
+    for subscription, from_status in zip(subscriptions, before, strict=True):
+        # logfmt, one line per state change; ids only, never the address.
+        logger.info(
+            "event=subscription.transition subscription=%s newsletter=%s from=%s to=%s actor=%s",
+            subscription.pk,
+            subscription.newsletter_id,
+            from_status or "new",
+            to,
+            actor,
+        )

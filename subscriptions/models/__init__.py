@@ -1,0 +1,24 @@
+"""The app's models: lists and their readers (subscribers.py) and the email outbox (outbox.py)."""
+
+from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState
+from .subscribers import (
+    Consent,
+    Event,
+    Newsletter,
+    Status,
+    Subscriber,
+    Subscription,
+)
+
+__all__ = [
+    "ConfirmationEmail",
+    "Consent",
+    "Event",
+    "Newsletter",
+    "OutboxItem",
+    "OutboxQuerySet",
+    "OutboxState",
+    "Status",
+    "Subscriber",
+    "Subscription",
+]

@@ -1,0 +1,113 @@
+"""The transactional outbox: one row per email to send, written in the transaction that makes
+it necessary, and sent by a worker after commit.
+
+OutboxItem carries what every kind of queued email shares: the lease a send holds, the counts
+and times the retry rules read, and the "due for dispatch" query the sweeper runs. Each concrete
+kind names the Celery task that sends one of its rows. The confirmation email is the first kind;
+welcome emails and edition deliveries follow.
+"""
+
+from datetime import datetime, timedelta
+from typing import ClassVar, Self
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .subscribers import Status, Subscriber, Subscription
+
+
+class OutboxState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Nothing left to send")
+
+
+class OutboxQuerySet(models.QuerySet):
+    def created_since(self, since: datetime) -> Self:
+        return self.filter(created_at__gte=since)
+
+    def claimable(self, *, now: datetime) -> Self:
+        """Queued, and not held by a live claim."""
+        return self.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lte=now), state=OutboxState.QUEUED
+        )
+
+    def due_for_dispatch(self, *, now: datetime, grace: int, requeue_after: int) -> Self:
+        """Unsent rows the broker may have lost: old enough, not held by a live claim, and not
+        queued again by the sweeper within `requeue_after`. Oldest first, so a backlog drains
+        in the order it was written."""
+        return (
+            self.claimable(now=now)
+            .filter(
+                Q(last_queued_at__isnull=True)
+                | Q(last_queued_at__lte=now - timedelta(seconds=requeue_after)),
+                created_at__lte=now - timedelta(seconds=grace),
+            )
+            .order_by("created_at")
+        )
+
+
+class OutboxItem(models.Model):
+    """One email waiting to be sent, or the record of how its sending ended."""
+
+    # The Celery task, by name, that sends one row of the kind (it takes the row's id).
+    send_task: ClassVar[str]
+
+    state = models.CharField(
+        _("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.QUEUED
+    )
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    # A send holds the row until this moment; a dead worker's claim lapses by itself.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_queued_at = models.DateTimeField(
+        _("last re-queued by the sweeper"), null=True, blank=True
+    )
+    # The reader's language: the email is written in it, not in the worker's.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="%(class)s_queued", condition=Q(state="queued")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.state}"
+
+
+class ConfirmationEmailQuerySet(OutboxQuerySet):
+    def failed_with_pending(self, *, since: datetime) -> Self:
+        """Failed emails created after `since` that still have a list waiting for them."""
+        return self.filter(
+            state=OutboxState.FAILED, created_at__gte=since, subscriptions__status=Status.PENDING
+        ).distinct()
+
+
+class ConfirmationEmail(OutboxItem):
+    """The double opt-in email: one per sign-up, naming every list it asks to confirm."""
+
+    send_task: ClassVar[str] = "subscriptions.tasks.send_confirmation"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="confirmation_emails"
+    )
+    subscriptions = models.ManyToManyField(Subscription, related_name="confirmation_emails")
+
+    # django-stubs takes the abstract base's manager for a ClassVar; overriding it is intended.
+    objects = ConfirmationEmailQuerySet.as_manager()  # type: ignore[misc]
+
+    class Meta(OutboxItem.Meta):
+        verbose_name = _("confirmation email")
+        verbose_name_plural = _("confirmation emails")

@@ -1,0 +1,79 @@
+"""One implementation of the outbox's lease, claim, record and sweep, for every kind of email.
+
+A kind is a concrete subclass of models.OutboxItem. These work on any of them by row id; the
+flows in services/sending.py call them inside their transactions and add what is particular to
+a kind (what a refusal means for a confirmation email, say).
+"""
+
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db.models import F
+from django.db.models.functions import Coalesce
+
+from .app_settings import app_settings
+from .models import OutboxItem, OutboxState
+
+
+def kinds() -> list[type[OutboxItem]]:
+    """Every concrete kind of queued email in the project, whichever app defines it."""
+    return [m for m in apps.get_models() if issubclass(m, OutboxItem)]
+
+
+def claim(kind: type[OutboxItem], item_id: int, now: datetime) -> bool:
+    """Take one queued row for sending; False if it is sent, closed, gone or held.
+
+    A single conditional UPDATE, so two deliveries of one task, or a task and the sweeper,
+    can't both win. The claim lapses after SEND_LEASE, so a worker that died releases it by
+    itself.
+    """
+    claimed = (
+        kind.objects.claimable(now=now)
+        .filter(pk=item_id)
+        .update(
+            claimed_until=now + timedelta(seconds=app_settings.SEND_LEASE),
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce(F("first_attempt_at"), now),
+        )
+    )
+    return claimed == 1
+
+
+def record_sent(kind: type[OutboxItem], item_id: int, message_id: str, now: datetime) -> None:
+    kind.objects.filter(pk=item_id).update(
+        state=OutboxState.SENT, closed_at=now, claimed_until=None, message_id=message_id[:200]
+    )
+
+
+def hold_for_retry(kind: type[OutboxItem], item_id: int, until: datetime, error: str) -> None:
+    """Keep the claim through the backoff, so the sweeper leaves the row to the retry."""
+    kind.objects.filter(pk=item_id).update(claimed_until=until, last_error=error[:2000])
+
+
+def close(
+    kind: type[OutboxItem], item_id: int, state: OutboxState, error: str, now: datetime
+) -> None:
+    kind.objects.filter(pk=item_id).update(
+        state=state, closed_at=now, claimed_until=None, last_error=error[:2000]
+    )
+
+
+def reopen(kind: type[OutboxItem], item_ids: list[int]) -> None:
+    """Queue closed rows again from scratch, with a fresh retry window."""
+    kind.objects.filter(pk__in=item_ids).update(
+        state=OutboxState.QUEUED, closed_at=None, attempts=0, first_attempt_at=None
+    )
+
+
+def take_due(kind: type[OutboxItem], now: datetime, limit: int) -> list[int]:
+    """Rows of a kind the broker may have lost, oldest first, marked as queued again now.
+
+    Marked first: a row is queued again at most once per lease, however long the backlog.
+    """
+    due = list(
+        kind.objects.due_for_dispatch(
+            now=now, grace=app_settings.OUTBOX_GRACE, requeue_after=app_settings.SEND_LEASE
+        ).values_list("pk", flat=True)[:limit]
+    )
+    kind.objects.filter(pk__in=due).update(last_queued_at=now)
+    return due

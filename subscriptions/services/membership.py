@@ -1,0 +1,70 @@
+"""Confirming, leaving and erasure: the reader's (or an editor's) changes to what they get."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import lifecycle
+from ..models import Status, Subscriber, Subscription
+
+logger = logging.getLogger("subscriptions")
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    confirmed: list[str]  # names of lists confirmed by this call
+    already: list[str]  # names of lists that were confirmed before
+
+
+@transaction.atomic
+def confirm(
+    *, email_id: int, actor: str = lifecycle.READER, now: datetime | None = None
+) -> ConfirmResult:
+    """Confirm every still-pending subscription of one confirmation email. Safe to repeat."""
+    subscriptions = list(
+        # of=self: lock these rows only, not the newsletter rows every confirmation shares.
+        Subscription.objects.select_for_update(of=("self",))
+        .of_confirmation_email(email_id)
+        .in_list_order()
+    )
+    already = [s.newsletter.name for s in subscriptions if s.status == Status.CONFIRMED]
+    pending = [s for s in subscriptions if s.status == Status.PENDING]
+    lifecycle.transition_many(
+        subscriptions=pending, to=Status.CONFIRMED, actor=actor, now=now or timezone.now()
+    )
+    return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
+
+
+@transaction.atomic
+def unsubscribe(
+    *,
+    subscription_id: int,
+    actor: str = lifecycle.READER,
+    detail: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Leave one list. Returns False when there was nothing to leave. Safe to repeat."""
+    subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+    if subscription is None or subscription.status == Status.UNSUBSCRIBED:
+        return False
+    lifecycle.transition(
+        subscription=subscription,
+        to=Status.UNSUBSCRIBED,
+        actor=actor,
+        detail=detail,
+        now=now or timezone.now(),
+    )
+    return True
+
+
+@transaction.atomic
+def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
+    """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history and
+    queued emails go. Only a log line with ids and the actor remains."""
+    deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
+    if deleted:
+        logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
+    return bool(deleted)
