@@ -37,9 +37,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# Formatting, lint, types (mypy with django-stubs) and the import contracts (import-linter:
+# the layers call one way, and no two sibling modules import each other).
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

@@ -59,11 +59,7 @@ def transition_many(
     if to == Status.UNDELIVERABLE:
         fields.append("undeliverable_reason")
     for subscription in subscriptions:
-        subscription.status = to
-        subscription.status_changed_at = now
-        setattr(subscription, _TIMESTAMP_FIELD[to], now)
-        if to == Status.UNDELIVERABLE:
-            subscription.undeliverable_reason = detail
+        _apply(subscription, to, detail, now)
     if saved := [s for s in subscriptions if s.pk]:
         Subscription.objects.bulk_update(saved, fields)
     if new := [s for s in subscriptions if not s.pk]:
@@ -73,12 +69,24 @@ def transition_many(
         for s, b in zip(subscriptions, before, strict=True)
     )
     for subscription, from_status in zip(subscriptions, before, strict=True):
-        # logfmt, one line per state change; ids only, never the address.
-        logger.info(
-            "event=subscription.transition subscription=%s newsletter=%s from=%s to=%s actor=%s",
-            subscription.pk,
-            subscription.newsletter_id,
-            from_status or "new",
-            to,
-            actor,
-        )
+        _log(subscription, from_status, to, actor)
+
+
+def _apply(subscription: Subscription, to: Status, detail: str, now: datetime) -> None:
+    subscription.status = to
+    subscription.status_changed_at = now
+    setattr(subscription, _TIMESTAMP_FIELD[to], now)
+    if to == Status.UNDELIVERABLE:
+        subscription.undeliverable_reason = detail
+
+
+def _log(subscription: Subscription, from_status: str, to: Status, actor: str) -> None:
+    # logfmt, one line per state change; ids only, never the address.
+    logger.info(
+        "event=subscription.transition subscription=%s newsletter=%s from=%s to=%s actor=%s",
+        subscription.pk,
+        subscription.newsletter_id,
+        from_status or "new",
+        to,
+        actor,
+    )
