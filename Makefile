@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
 VAR_DIR ?= $(CURDIR)/var
+# What `make run` used, for manage.py alone (see read_dev_env in manage.py). Not in $(VAR_DIR):
+# manage.py must find it without knowing VAR_DIR.
+DEV_ENV ?= var/dev.env
 
 export PORT
 
-.PHONY: run test install lint format bench clean
+.PHONY: run dev-env test install lint format bench clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -22,17 +25,23 @@ install: $(STAMP)
 
 # Runs the web server, a Celery worker and beat under supervisord, which restarts any of
 # them that exits (a Celery worker can die when its broker does). Ctrl-C stops them all.
-run: install
+run: install dev-env
 	@mkdir -p $(VAR_DIR)
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  Article page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Dev mailbox:   http://127.0.0.1:$(PORT)/dev/mailbox/"
-	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/  (create a user: DEBUG=1 $(BIN)/python manage.py createsuperuser)"
+	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/  (create a user: $(BIN)/python manage.py createsuperuser)"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
 	DEBUG=1 VAR_DIR=$(VAR_DIR) exec $(BIN)/supervisord -c deploy/supervisord.conf
+
+# After it, `.venv/bin/python manage.py <command>` runs as `make run` did, with no DEBUG=1.
+dev-env:
+	@mkdir -p $(dir $(DEV_ENV))
+	@printf '%s\n' '# Written by `make run` for manage.py only; ignored when DEBUG or SECRET_KEY is set.' \
+		'DEBUG=1' 'VAR_DIR=$(abspath $(VAR_DIR))' 'PORT=$(PORT)' > $(DEV_ENV)
 
 test: install
 	$(BIN)/python -m pytest

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
 
 from .celery import app
@@ -14,6 +15,15 @@ from .devmail import read_mailbox
 @cache_control(public=True, max_age=60)
 def article(request: HttpRequest) -> HttpResponse:
     return render(request, "article.html")
+
+
+# Browsers ask for /favicon.ico on any page that names no icon, such as the admin's. A redirect
+# to the static file keeps one copy of the icon, served by whitenoise under its hashed name
+# (immutable) in production; the redirect itself is cached for a day, not forever, so a new
+# icon is picked up.
+@cache_control(public=True, max_age=24 * 3600)
+def favicon(request: HttpRequest) -> HttpResponse:
+    return redirect(static("img/favicon.ico"))
 
 
 @never_cache
