@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from subscriptions.models import Newsletter
 
-from .fake_postmark import FakePostmark
-from .stack import ROOT, Stack
+from .support.fake_postmark import FakePostmark
+from .support.stack import ROOT, Stack
 
 IN_CI = os.environ.get("CI") == "true"
 

@@ -1,5 +1,5 @@
 """The sign-up forms in a real browser: Debian's chromium driven by Playwright (sync API) against
-gunicorn and a real celery worker (tests/stack.py), with and without JavaScript."""
+gunicorn and a real celery worker (tests/support/stack.py), with and without JavaScript."""
 
 import os
 

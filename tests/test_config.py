@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.core import mail
 
-from .stack import ROOT
+from .support.stack import ROOT
 
 
 def settings_value(expr: str, **env: str) -> str:

@@ -16,7 +16,7 @@ from subscriptions.models import ConfirmationRequest, Subscription
 
 from .conftest import require_binary
 from .helpers import form_data
-from .redis_server import RedisServer
+from .support.redis_server import RedisServer
 
 pytestmark = pytest.mark.worker
 

@@ -22,7 +22,7 @@ from subscriptions import tokens
 from subscriptions.captcha import PROVIDERS
 
 from .helpers import latest_request, sign_up
-from .stack import ROOT
+from .support.stack import ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from .helpers import form_data
-from .stack import BIN, ROOT, free_port, subprocess_database_url
+from .support.stack import BIN, ROOT, free_port, subprocess_database_url
 
 pytestmark = pytest.mark.worker
 
