@@ -1,5 +1,4 @@
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,6 @@ from subscriptions.models import Newsletter
 
 from .support.fake_postmark import FakePostmark
 from .support.stack import ROOT, Stack
-
-IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(autouse=True)
@@ -88,12 +85,3 @@ def make_stack(transactional_db, newsletters, fake_postmark, static_root, tmp_pa
 def stack(make_stack):
     """Gunicorn plus a real celery worker, sending through anymail to the fake provider."""
     return make_stack()
-
-
-def require_binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return path

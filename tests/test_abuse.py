@@ -13,7 +13,7 @@ from django.test import Client
 from subscriptions.models import ConfirmationRequest, Subscriber, Subscription
 from subscriptions.tasks import send_confirmation
 
-from .helpers import GOOD, form_data, form_token
+from .support.helpers import GOOD, form_data, form_token
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from subscriptions import services
 from subscriptions.models import Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .support.helpers import latest_request, sign_up
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from subscriptions.models import ConfirmationRequest, OutboxState, Subscription
 
-from .conftest import require_binary
-from .helpers import BAD, GOOD
+from .support.helpers import BAD, GOOD
+from .support.stack import require_binary
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 

@@ -117,7 +117,7 @@ def test_dev_mailbox_lists_mail_with_clickable_links_only_in_debug(client, setti
 def test_database_outage_answers_503_with_retry_after_not_a_500(client, newsletters, monkeypatch):
     from django.db import OperationalError
 
-    from .helpers import sign_up
+    from .support.helpers import sign_up
 
     def database_down(**kwargs):
         raise OperationalError("could not connect to server")

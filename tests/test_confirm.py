@@ -8,7 +8,7 @@ from django.core import signing
 from subscriptions import tokens
 from subscriptions.models import ConfirmationRequest, Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .support.helpers import latest_request, sign_up
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ import requests
 
 from subscriptions.models import ConfirmationRequest, Subscription
 
-from .conftest import require_binary
-from .helpers import form_data
+from .support.helpers import form_data
 from .support.redis_server import RedisServer
+from .support.stack import require_binary
 
 pytestmark = pytest.mark.worker
 

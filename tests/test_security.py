@@ -21,7 +21,7 @@ from django.utils import timezone
 from subscriptions import tokens
 from subscriptions.captcha import PROVIDERS
 
-from .helpers import latest_request, sign_up
+from .support.helpers import latest_request, sign_up
 from .support.stack import ROOT
 
 pytestmark = pytest.mark.django_db

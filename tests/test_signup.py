@@ -6,7 +6,7 @@ import pytest
 
 from subscriptions.models import ConfirmationRequest, Consent, Event, Subscriber, Subscription
 
-from .helpers import BAD, GOOD, form_data, sign_up
+from .support.helpers import BAD, GOOD, form_data, sign_up
 
 pytestmark = pytest.mark.django_db
 

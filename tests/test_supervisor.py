@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .helpers import form_data
+from .support.helpers import form_data
 from .support.stack import BIN, ROOT, free_port, subprocess_database_url
 
 pytestmark = pytest.mark.worker

@@ -13,7 +13,7 @@ from subscriptions import services
 from subscriptions.models import ConfirmationRequest, Event, Subscription
 from subscriptions.tasks import backoff, send_confirmation, sweep_outbox
 
-from .helpers import latest_request, sign_up
+from .support.helpers import latest_request, sign_up
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from subscriptions import services, tokens
 from subscriptions.models import Event, Subscription
 
-from .helpers import latest_request, sign_up
+from .support.helpers import latest_request, sign_up
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import requests
 
 from subscriptions.models import Subscription
 
-from .helpers import GOOD, form_data
+from .support.helpers import GOOD, form_data
 
 pytestmark = pytest.mark.worker
 

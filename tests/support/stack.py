@@ -7,6 +7,7 @@ filesystem transport in a private folder.
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,11 +18,23 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import requests
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_binary(name: str) -> str:
+    """The path of a system binary a test needs; skip without it, except in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI")
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 def free_port() -> int:
