@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +20,8 @@ from urllib.parse import quote
 import pytest
 import requests
 from django.db import connection
+
+from .wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -116,15 +117,18 @@ class Stack:
                 "4",
             ],
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def serving() -> bool:
             try:
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
-                    return self.url
+                return requests.get(self.url + "/", timeout=5).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start:\n" + self.log("web"))
+                return False
+
+        try:
+            wait_until(serving, timeout=30, interval=0.2, what="gunicorn to serve the article")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its log:\n{self.log('web')}") from None
+        return self.url
 
     def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen:
         args = [
@@ -167,10 +171,7 @@ class Stack:
         proc.wait(timeout=30)
 
     def wait_restarted(self, name: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.restarts.get(name):
-            time.sleep(0.1)
-        assert self.restarts.get(name), f"{name} was not restarted"
+        wait_until(lambda: self.restarts.get(name), timeout, what=f"{name} to be restarted")
 
     def publisher(self):
         """A Celery client on this stack's broker, to deliver tasks by hand."""
