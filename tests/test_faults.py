@@ -10,11 +10,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from subscriptions.models import ConfirmationRequest, Subscription
 
-from .support.helpers import form_data
+from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
 from .support.stack import require_binary
 from .support.wait import wait_until
@@ -32,15 +31,6 @@ FAST = {
 }
 # settle() waits for the provider to go quiet; calls still coming after this long fail the test.
 SETTLE_TIMEOUT = 120
-
-
-def post(url: str, email: str, *slugs: str) -> requests.Response:
-    return requests.post(
-        f"{url}/subscribe/",
-        data=form_data(email, *slugs),
-        headers={"Origin": url, "Accept": "application/json"},
-        timeout=30,
-    )
 
 
 def per_address(fake) -> Counter:
@@ -79,12 +69,12 @@ def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
     try:
         fake_postmark.faults.latency = 1.5  # the worker holds unacked work when Redis dies
         early = [f"early{i}@example.com" for i in range(3)]
-        assert all(post(url, a).status_code == 200 for a in early)
+        assert all(sign_up_over_http(url, a).status_code == 200 for a in early)
         wait_until(lambda: fake_postmark.calls >= 1, timeout=30)
         redis.stop()
         outage = [f"outage{i}@example.com" for i in range(20)]
         started = time.monotonic()
-        answers = [post(url, a) for a in outage]
+        answers = [sign_up_over_http(url, a) for a in outage]
         slowest = (time.monotonic() - started) / len(outage)
         assert [r.status_code for r in answers] == [200] * 20
         assert all(r.json()["ok"] for r in answers)
@@ -111,7 +101,7 @@ def test_provider_failing_the_first_calls_still_sends_each_email_once(
     url = running
     fake_postmark.faults.fail_statuses = [500, 500, 500]
     addresses = [f"retry{i}@example.com" for i in range(3)]
-    assert all(post(url, a).status_code == 200 for a in addresses)
+    assert all(sign_up_over_http(url, a).status_code == 200 for a in addresses)
     wait_until(lambda: len(per_address(fake_postmark)) == 3, timeout=60)
     settle(fake_postmark)
     assert per_address(fake_postmark) == Counter({a: 1 for a in addresses})
@@ -130,7 +120,7 @@ def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
     fake_postmark.faults.inactive.add("bounced@example.com")
     fake_postmark.faults.invalid.add("invalid@example.com")
     for address in ("bounced@example.com", "invalid@example.com", "fine@example.com"):
-        assert post(url, address).status_code == 200
+        assert sign_up_over_http(url, address).status_code == 200
     wait_until(lambda: fake_postmark.calls >= 3, timeout=60)
     settle(fake_postmark)
     assert fake_postmark.calls == 3
@@ -156,7 +146,7 @@ def test_worker_killed_mid_send_sends_exactly_once_after_restart(
     url = running
     stack.start_beat()
     fake_postmark.faults.latency = 2.5
-    assert post(url, "killed@example.com").status_code == 200
+    assert sign_up_over_http(url, "killed@example.com").status_code == 200
     wait_until(lambda: fake_postmark.calls == 1, timeout=30)  # the send is in flight
     stack.kill("worker")
     stack.wait_restarted("worker")
@@ -178,7 +168,7 @@ def test_duplicate_deliveries_and_the_sweeper_make_one_provider_call(stack, fake
     stack.env.update({**FAST, "OUTBOX_GRACE": "0", "OUTBOX_SWEEP_INTERVAL": "1"})
     url = stack.start_web()
     fake_postmark.faults.latency = 1.0
-    assert post(url, "raced@example.com").status_code == 200
+    assert sign_up_over_http(url, "raced@example.com").status_code == 200
     request_id = ConfirmationRequest.objects.get().pk
     publisher = stack.publisher()
     for _ in range(3):  # the same task delivered again, three times over
@@ -203,7 +193,9 @@ def test_concurrent_and_double_submitted_sign_ups_each_get_one_email(stack, fake
     with ThreadPoolExecutor(max_workers=24) as pool:
         started = time.monotonic()
         statuses = list(
-            pool.map(lambda a: post(url, a, "daily", "weekly-review").status_code, jobs)
+            pool.map(
+                lambda a: sign_up_over_http(url, a, "daily", "weekly-review").status_code, jobs
+            )
         )
         elapsed = time.monotonic() - started
     assert Counter(statuses) == Counter({200: 300})

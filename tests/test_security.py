@@ -399,7 +399,7 @@ def vary(response) -> set[str]:
 def test_partner_sign_up_is_accepted_and_readable_by_the_partner_page(
     client, newsletters, partner
 ):
-    response = sign_up(client, "reader@example.com", json=True, HTTP_ORIGIN=partner)
+    response = sign_up(client, "reader@example.com", json=True, origin=partner)
     assert response.status_code == 200
     assert response.json()["ok"] is True
     assert response["Access-Control-Allow-Origin"] == partner
@@ -431,7 +431,7 @@ def test_partner_page_can_fetch_a_fresh_form_token(client, partner):
 def test_other_origins_get_no_cors_headers_and_their_post_is_refused(
     client, newsletters, partner, origin
 ):
-    response = sign_up(client, "reader@example.com", json=True, HTTP_ORIGIN=origin)
+    response = sign_up(client, "reader@example.com", json=True, origin=origin)
     assert response.status_code == 403
     assert not any(h.lower().startswith("access-control-") for h in response.headers)
     preflight = client.options(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .support.helpers import form_data
+from .support.helpers import sign_up_over_http
 from .support.stack import BIN, ROOT, free_port, subprocess_database_url
 from .support.wait import wait_until
 
@@ -70,12 +70,7 @@ def test_supervisor_restarts_a_killed_worker_which_then_sends(
         )
         assert second != first
         wait_until(lambda: _up(url), **SLOW, what="the web server's health check")
-        answer = requests.post(
-            f"{url}/subscribe/",
-            data=form_data("after@example.com"),
-            headers={"Origin": url, "Accept": "application/json"},
-            timeout=10,
-        )
+        answer = sign_up_over_http(url, "after@example.com", timeout=10)
         assert answer.json()["ok"]
         mail = wait_until(
             lambda: list((tmp_path / "mail").glob("*.eml")), **SLOW, what="the confirmation"

@@ -128,7 +128,7 @@ def test_refusal_leaves_lists_a_newer_email_covers_to_that_email(
 
 
 def test_email_is_written_in_the_language_the_reader_signed_up_in(client, newsletters):
-    sign_up(client, "reader@example.com", HTTP_ACCEPT_LANGUAGE="uk")
+    sign_up(client, "reader@example.com", headers={"HTTP_ACCEPT_LANGUAGE": "uk"})
     assert latest_request().language == "uk"
 
 

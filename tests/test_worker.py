@@ -8,7 +8,7 @@ import requests
 
 from subscriptions.models import Subscription
 
-from .support.helpers import GOOD, form_data
+from .support.helpers import GOOD, sign_up_over_http
 
 pytestmark = pytest.mark.worker
 
@@ -17,11 +17,7 @@ def test_real_worker_sends_the_confirmation_and_the_link_confirms(stack, fake_po
     url = stack.start_web()
     stack.start_worker()
     browser = requests.Session()
-    answer = browser.post(
-        f"{url}/subscribe/",
-        data=form_data("reader@example.com"),
-        headers={"Origin": url, "Accept": "application/json"},
-    )
+    answer = sign_up_over_http(url, "reader@example.com", session=browser)
     assert answer.status_code == 200 and answer.json()["message"] == GOOD
 
     [message] = fake_postmark.wait_for(1, timeout=60)

@@ -1,5 +1,6 @@
 import time
 
+import requests
 from django.core import signing
 
 from subscriptions.abuse import FORM_TOKEN_SALT
@@ -27,12 +28,42 @@ def form_data(email: str, *slugs: str, form_id: str = "daily", **extra) -> dict:
     }
 
 
-def sign_up(client, email: str, *slugs: str, json: bool = False, **headers):
-    """POST a sign-up the way a browser on this site does, running on-commit hooks."""
+def sign_up(
+    client,
+    email: str = "reader@example.com",
+    *slugs: str,
+    json: bool = False,
+    ip: str | None = None,
+    origin: str | None = "http://testserver",
+    headers: dict | None = None,
+    **fields,
+):
+    """POST a sign-up through the Django test client the way a browser on this site does.
+
+    `json`: as the page's script does (Accept: application/json), else as a plain form post.
+    `ip`: the client address (REMOTE_ADDR); `origin=None` sends no Origin header; `headers`:
+    any other request headers, as WSGI keys (HTTP_USER_AGENT...); `fields` add to or replace
+    the form's fields (website=, form_token=, newsletter=...).
+    """
+    extra = {"HTTP_ORIGIN": origin} if origin else {}
     if json:
-        headers.setdefault("HTTP_ACCEPT", "application/json")
-    headers.setdefault("HTTP_ORIGIN", "http://testserver")
-    return client.post("/subscribe/", form_data(email, *slugs), **headers)
+        extra["HTTP_ACCEPT"] = "application/json"
+    if ip:
+        extra["REMOTE_ADDR"] = ip
+    extra.update(headers or {})
+    return client.post("/subscribe/", {**form_data(email, *slugs), **fields}, **extra)
+
+
+def sign_up_over_http(
+    url: str, email: str, *slugs: str, session=None, timeout: float = 30
+) -> requests.Response:
+    """POST a sign-up to a live server at `url` as the page's script does (a JSON answer)."""
+    return (session or requests).post(
+        f"{url}/subscribe/",
+        data=form_data(email, *slugs),
+        headers={"Origin": url, "Accept": "application/json"},
+        timeout=timeout,
+    )
 
 
 def latest_request() -> ConfirmationRequest:
