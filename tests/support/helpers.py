@@ -8,6 +8,8 @@ from subscriptions.models import ConfirmationRequest
 
 GOOD = "Thank you for signing up for this newsletter. We've sent you a confirmation email."
 BAD = "Please, enter correct email address"
+PARTNER = "https://partner.example"  # a partner front end, in PARTNER_ORIGINS where a test says
+EVIL = "https://evil.example"
 
 
 def form_token(age: float = 30.0) -> str:
