@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from subscriptions.abuse import reset_limits
 from subscriptions.models import Newsletter
 
 from .support.fake_postmark import FakePostmark
@@ -15,8 +16,6 @@ from .support.stack import ROOT, Stack
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
     """Each test starts with empty per-IP counters (memory, or this run's Redis prefix)."""
-    from subscriptions.abuse import reset_limits
-
     reset_limits()
 
 

@@ -6,7 +6,11 @@ import sys
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 
+from newsroom.celery import app
+
+from .support.helpers import sign_up
 from .support.stack import ROOT
 
 
@@ -88,8 +92,6 @@ def test_healthz_reports_database_and_broker_without_configuration(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
-    from newsroom.celery import app
-
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:
         response = client.get("/healthz")
@@ -115,10 +117,6 @@ def test_dev_mailbox_lists_mail_with_clickable_links_only_in_debug(client, setti
 
 @pytest.mark.django_db
 def test_database_outage_answers_503_with_retry_after_not_a_500(client, newsletters, monkeypatch):
-    from django.db import OperationalError
-
-    from .support.helpers import sign_up
-
     def database_down(**kwargs):
         raise OperationalError("could not connect to server")
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from celery import Celery
 from django.db import connection
 
 from .wait import wait_until
@@ -175,8 +176,6 @@ class Stack:
 
     def publisher(self):
         """A Celery client on this stack's broker, to deliver tasks by hand."""
-        from celery import Celery
-
         client = Celery("test-publisher", set_as_current=False)
         if self.env.get("REDIS_URL"):
             client.conf.broker_url = self.env["REDIS_URL"]
