@@ -1,31 +1,13 @@
 """Configuration from the environment, health check and the dev mailbox."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.core import mail
 from django.db import OperationalError
 
 from newsroom.celery import app
 
+from .support.clean_process import settings_value
 from .support.helpers import sign_up
-from .support.stack import ROOT
-
-
-def settings_value(expr: str, **env: str) -> str:
-    """Evaluate an expression in a fresh process with only the given environment."""
-    clean = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
-    code = f"import newsroom.settings as s\nvalue = ({expr})\nprint(value)"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**clean, **env},
-    )
-    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
 
 
 def test_every_anymail_variable_becomes_an_anymail_setting():
