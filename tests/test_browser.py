@@ -1,15 +1,6 @@
 """The sign-up forms in a real browser: Debian's chromium driven by Playwright (sync API) against
 gunicorn and a real celery worker (tests/support/stack.py), with and without JavaScript."""
 
-import os
-
-# Playwright's sync API runs an asyncio event loop in this thread for as long as it is started.
-# Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation), so the
-# fixtures' database setup/flush and the tests' own queries would all fail. Nothing here is
-# actually concurrent: the ORM is only called between Playwright calls, never from a coroutine,
-# so the guard can be switched off. It must be set before any ORM call is made.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +30,20 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path("/tmp")
 WAIT = 10_000  # ms, for anything the page itself does
 MAIL_WAIT = 30.0  # s, for the worker to deliver a confirmation
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an asyncio event loop in this thread for as long as it is
+    started. Django refuses ORM calls from a thread with a running loop
+    (SynchronousOnlyOperation), so the fixtures' database setup/flush and the tests' own
+    queries would all fail. Nothing here is actually concurrent: the ORM is only called between
+    Playwright calls, never from a coroutine, so the guard can be switched off, for this module
+    only: autouse, it is set up before `browser` starts the loop and undone after it stops.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="module")
