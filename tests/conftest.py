@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from subscriptions.abuse import reset_limits
 from subscriptions.models import Newsletter
@@ -17,6 +18,14 @@ from .support.stack import ROOT, Stack
 def _fresh_rate_limits(settings):
     """Each test starts with empty per-IP counters (memory, or this run's Redis prefix)."""
     reset_limits()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. LocaleMiddleware activates a request's
+    language in this thread and leaves it active (e.g. "uk" after a test signs up with
+    Accept-Language: uk), where code run outside a request would pick it up."""
+    translation.deactivate()
 
 
 @pytest.fixture
