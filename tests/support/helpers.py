@@ -1,3 +1,6 @@
+"""Sign-ups as this site's forms send them: through the Django test client (`sign_up`) or
+over HTTP to a live server (`sign_up_over_http`), and the answers readers get."""
+
 import time
 
 import requests
