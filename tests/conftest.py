@@ -1,26 +1,31 @@
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
+from subscriptions.abuse import reset_limits
 from subscriptions.models import Newsletter
 
-from .fake_postmark import FakePostmark
-from .stack import ROOT, Stack
-
-IN_CI = os.environ.get("CI") == "true"
+from .support.fake_postmark import FakePostmark
+from .support.stack import ROOT, Stack
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(settings):
     """Each test starts with empty per-IP counters (memory, or this run's Redis prefix)."""
-    from subscriptions.abuse import reset_limits
-
     reset_limits()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. LocaleMiddleware activates a request's
+    language in this thread and leaves it active (e.g. "uk" after a test signs up with
+    Accept-Language: uk), where code run outside a request would pick it up."""
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -88,12 +93,3 @@ def make_stack(transactional_db, newsletters, fake_postmark, static_root, tmp_pa
 def stack(make_stack):
     """Gunicorn plus a real celery worker, sending through anymail to the fake provider."""
     return make_stack()
-
-
-def require_binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return path

@@ -13,26 +13,15 @@ from django.test import Client
 from subscriptions.models import ConfirmationEmail, Subscriber, Subscription
 from subscriptions.tasks import send_confirmation
 
-from .helpers import GOOD, form_data, form_token
+from .support.helpers import GOOD, form_token, sign_up
 
 pytestmark = pytest.mark.django_db
 
 NORMAL = {"ok": True, "heading": "Successfully subscribed", "message": GOOD}
 
 
-def post(client, email="reader@example.com", *slugs, ip="203.0.113.1", **fields):
-    data = {**form_data(email, *slugs), **fields}
-    return client.post(
-        "/subscribe/",
-        data,
-        HTTP_ACCEPT="application/json",
-        HTTP_ORIGIN="http://testserver",
-        REMOTE_ADDR=ip,
-    )
-
-
 def test_honeypot_filled_gets_the_normal_answer_and_sends_nothing(client, newsletters, caplog):
-    response = post(client, website="http://spam.example")
+    response = sign_up(client, website="http://spam.example", json=True)
     assert response.status_code == 200 and response.json() == NORMAL
     assert not Subscriber.objects.exists()
     assert "reason=honeypot" in caplog.text
@@ -51,27 +40,28 @@ def test_too_fast_or_tokenless_submission_gets_the_normal_answer_and_sends_nothi
 ):
     if token == "too fast":
         token = form_token(age=0.5)
-    response = post(client, form_token=token)
+    response = sign_up(client, form_token=token, json=True)
     assert response.json() == NORMAL
     assert not ConfirmationEmail.objects.exists()
 
 
 def test_expired_form_asks_the_reader_to_press_again_and_then_works(client, newsletters, settings):
     settings.SIGNUP_FORM_MAX_AGE = -1
-    expired = post(client)
+    expired = sign_up(client, json=True)
     assert expired.status_code == 400
     assert "expired" in expired.json()["errors"]["form"]
     settings.SIGNUP_FORM_MAX_AGE = 3600
-    again = post(client, form_token=expired.json()["form_token"])  # pressed again at once
+    # Pressed again at once.
+    again = sign_up(client, form_token=expired.json()["form_token"], json=True)
     assert again.json() == NORMAL
     assert ConfirmationEmail.objects.count() == 1
 
 
 def test_reader_fixing_a_typo_keeps_their_form_and_is_not_taken_for_a_bot(client, newsletters):
     token = form_token(age=2.5)
-    typo = post(client, "reader@example", form_token=token)
+    typo = sign_up(client, "reader@example", form_token=token, json=True)
     assert typo.status_code == 400 and typo.json()["form_token"] == token
-    fixed = post(client, "reader@example.com", form_token=typo.json()["form_token"])
+    fixed = sign_up(client, "reader@example.com", form_token=typo.json()["form_token"], json=True)
     assert fixed.json() == NORMAL
     assert ConfirmationEmail.objects.count() == 1
 
@@ -85,7 +75,7 @@ def test_form_token_endpoint_is_never_cached(client):
 def test_one_ip_is_limited_after_the_threshold_and_nothing_beyond_is_sent(
     client, newsletters, capsys
 ):
-    answers = [post(client, f"bulk{i}@example.com") for i in range(500)]
+    answers = [sign_up(client, f"bulk{i}@example.com", json=True) for i in range(500)]
     assert {r.status_code for r in answers} == {200}
     assert all(r.json() == NORMAL for r in answers)
     queued = ConfirmationEmail.objects.count()
@@ -96,20 +86,19 @@ def test_one_ip_is_limited_after_the_threshold_and_nothing_beyond_is_sent(
 
 def test_other_ips_are_not_limited_by_one_noisy_ip(client, newsletters):
     for i in range(15):
-        post(client, f"noisy{i}@example.com", ip="198.51.100.7")
-    post(client, "quiet@example.com", ip="198.51.100.8")
+        sign_up(client, f"noisy{i}@example.com", ip="198.51.100.7", json=True)
+    sign_up(client, "quiet@example.com", ip="198.51.100.8", json=True)
     assert Subscriber.objects.filter(email="quiet@example.com").exists()
 
 
 def test_trusted_proxy_header_gives_the_client_ip(client, newsletters, settings):
     settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
     for i in range(12):
-        client.post(
-            "/subscribe/",
-            form_data(f"fwd{i}@example.com"),
-            HTTP_ACCEPT="application/json",
-            HTTP_ORIGIN="http://testserver",
-            HTTP_X_FORWARDED_FOR=f"spoof, 192.0.2.{i}",
+        sign_up(
+            client,
+            f"fwd{i}@example.com",
+            json=True,
+            headers={"HTTP_X_FORWARDED_FOR": f"spoof, 192.0.2.{i}"},
         )
     assert ConfirmationEmail.objects.count() == 12  # twelve clients behind one proxy
 
@@ -120,9 +109,15 @@ def test_one_address_bombed_from_50_ips_gets_at_most_3_emails(
     settings.CONFIRMATION_COOLDOWN = 0  # only the daily cap stands between victim and flood
     slugs = list(newsletters)
     for i in range(1000):
-        post(client, "victim@example.com", slugs[i % len(slugs)], ip=f"198.51.100.{i % 50}")
+        sign_up(
+            client,
+            "victim@example.com",
+            slugs[i % len(slugs)],
+            ip=f"198.51.100.{i % 50}",
+            json=True,
+        )
     for request in ConfirmationEmail.objects.all():
-        send_confirmation.apply(args=[request.pk])
+        send_confirmation.apply(args=(request.pk,))
     delivered = len(postmark_settings.to("victim@example.com"))
     assert delivered <= 3
     with capsys.disabled():
@@ -132,14 +127,14 @@ def test_one_address_bombed_from_50_ips_gets_at_most_3_emails(
 def test_cooldown_lets_one_email_per_list_through_and_counts_a_multi_list_email_once(
     client, newsletters, settings
 ):
-    post(client, "r@example.com", "daily", "weekly-review", "breaking")
-    post(client, "r@example.com", "daily", ip="203.0.113.2")
-    post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.3")
-    post(client, "r@example.com", "explaining-ukraine", ip="203.0.113.4")
+    sign_up(client, "r@example.com", "daily", "weekly-review", "breaking", json=True)
+    sign_up(client, "r@example.com", "daily", ip="203.0.113.2", json=True)
+    sign_up(client, "r@example.com", "explaining-ukraine", ip="203.0.113.3", json=True)
+    sign_up(client, "r@example.com", "explaining-ukraine", ip="203.0.113.4", json=True)
     assert ConfirmationEmail.objects.count() == 2
     settings.CONFIRMATION_COOLDOWN = 0
-    post(client, "r@example.com", "daily", ip="203.0.113.5")
-    post(client, "r@example.com", "daily", ip="203.0.113.6")
+    sign_up(client, "r@example.com", "daily", ip="203.0.113.5", json=True)
+    sign_up(client, "r@example.com", "daily", ip="203.0.113.6", json=True)
     assert ConfirmationEmail.objects.count() == 3  # the cap: 3 emails, not 3 lists
 
 
@@ -148,7 +143,7 @@ def test_redis_down_fails_open_for_the_form_but_the_address_cap_holds(
 ):
     settings.RATE_LIMIT_STORAGE_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     settings.CONFIRMATION_COOLDOWN = 0
-    answers = [post(client, "target@example.com", "daily") for _ in range(6)]
+    answers = [sign_up(client, "target@example.com", "daily", json=True) for _ in range(6)]
     assert all(r.json() == NORMAL for r in answers)
     assert Subscription.objects.filter(subscriber__email="target@example.com").exists()
     assert ConfirmationEmail.objects.count() == 3
@@ -159,7 +154,7 @@ class FakeCaptcha:
     """A siteverify endpoint on loopback: answers success for the token "pass"."""
 
     def __init__(self):
-        self.calls = []
+        self.calls: list[str] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -206,7 +201,7 @@ def test_captcha_widget_is_shown_when_configured(client, newsletters, turnstile)
 def test_captcha_answer_is_verified_with_the_provider(
     client, newsletters, turnstile, answer, stored
 ):
-    response = post(client, **{"cf-turnstile-response": answer})
+    response = sign_up(client, **{"cf-turnstile-response": answer}, json=True)
     assert response.json() == NORMAL
     assert Subscriber.objects.exists() is stored
     if answer:
@@ -214,23 +209,19 @@ def test_captcha_answer_is_verified_with_the_provider(
 
 
 def test_domain_typo_gets_a_suggestion_but_is_not_blocked(client, newsletters):
-    body = post(client, "reader@gmial.com").json()
+    body = sign_up(client, "reader@gmial.com", json=True).json()
     assert body["suggestion"] == "Did you mean reader@gmail.com?"
     assert body["suggested_email"] == "reader@gmail.com"
     assert Subscriber.objects.get().email == "reader@gmial.com"
-    html = client.post(
-        "/subscribe/", form_data("other@hotmal.com"), HTTP_ORIGIN="http://testserver"
-    ).content.decode()
+    html = sign_up(client, "other@hotmal.com").content.decode()
     assert "Did you mean other@hotmail.com?" in html
 
 
 def test_a_plain_sign_up_gets_no_suggestion(client, newsletters):
-    assert "suggestion" not in post(client, "reader@example.com").json()
+    assert "suggestion" not in sign_up(client, "reader@example.com", json=True).json()
 
 
 def test_pipeline_applies_to_the_html_form_too(client, newsletters):
-    response = client.post(
-        "/subscribe/", form_data("r@example.com", website="x"), HTTP_ORIGIN="http://testserver"
-    )
+    response = sign_up(client, "r@example.com", website="x")
     assert response.status_code == 200 and "Successfully subscribed" in response.content.decode()
     assert not Subscriber.objects.exists()

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from subscriptions import services
-from subscriptions.models import Event, Subscription
+from subscriptions.models import ConfirmationEmail, Consent, Event, Subscriber, Subscription
 
-from .helpers import latest_confirmation, sign_up
+from .support.helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -75,8 +75,6 @@ def test_status_cannot_be_edited_around_the_history(editor_client, two_readers):
 def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(
     editor_client, two_readers
 ):
-    from subscriptions.models import ConfirmationEmail, Consent, Subscriber
-
     bob = Subscriber.objects.get(email="bob@example.com")
     response = run_action(editor_client, "subscriber", "erase_selected", bob.pk)
     assert "1 subscriber erased" in response.content.decode()

@@ -1,32 +1,24 @@
 """The sign-up forms in a real browser: Debian's chromium driven by Playwright (sync API) against
-gunicorn and a real celery worker (tests/stack.py), with and without JavaScript; and every page
-a reader or editor sees, free of console errors and failed requests."""
-
-import os
-
-# Playwright's sync API runs an asyncio event loop in this thread for as long as it is started.
-# Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation), so the
-# fixtures' database setup/flush and the tests' own queries would all fail. Nothing here is
-# actually concurrent: the ORM is only called between Playwright calls, never from a coroutine,
-# so the guard can be switched off. It must be set before any ORM call is made.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+gunicorn and a real celery worker (tests/support/stack.py), with and without JavaScript; and every
+page a reader or editor sees, free of console errors and failed requests."""
 
 import re
-import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from subscriptions.models import ConfirmationEmail, OutboxState, Subscription
 from subscriptions.tokens import make_confirm_token, make_unsubscribe_token
 
-from .conftest import require_binary
-from .helpers import BAD, GOOD
+from .support.helpers import BAD, GOOD, found
+from .support.stack import require_binary
+from .support.wait import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -45,6 +37,20 @@ WAIT = 10_000  # ms, for anything the page itself does
 MAIL_WAIT = 30.0  # s, for the worker to deliver a confirmation
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an asyncio event loop in this thread for as long as it is
+    started. Django refuses ORM calls from a thread with a running loop
+    (SynchronousOnlyOperation), so the fixtures' database setup/flush and the tests' own
+    queries would all fail. Nothing here is actually concurrent: the ORM is only called between
+    Playwright calls, never from a coroutine, so the guard can be switched off, for this module
+    only: autouse, it is set up before `browser` starts the loop and undone after it stops.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = require_binary("chromium")
@@ -52,6 +58,10 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# The script errors each page opened by `open_page` has logged.
+SCRIPT_ERRORS: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 
 @pytest.fixture
@@ -66,8 +76,8 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context.set_default_timeout(WAIT)
         contexts.append(context)
         page = context.new_page()
-        page.script_errors = []
-        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+        errors = SCRIPT_ERRORS.setdefault(page, [])
+        page.on("pageerror", lambda error: errors.append(str(error)))
         return page
 
     yield open_
@@ -175,23 +185,24 @@ def test_with_javascript_the_promo_form_answers_in_place_without_a_reload(web, o
 
     expect(page).to_have_url(f"{web}/")
     assert page.evaluate("window.__marker") == "same document"  # no navigation happened
-    assert page.script_errors == []
+    assert SCRIPT_ERRORS[page] == []
     subscription = Subscription.objects.get(subscriber__email="promo-reader@example.com")
     assert subscription.newsletter.slug == "explaining-ukraine"
 
 
 def open_mail_to(page: Page, address: str, timeout: float = MAIL_WAIT):
     """Reload the dev mailbox until the worker has delivered a message to `address`."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def delivered():
         page.goto("/dev/mailbox/")
         mail = page.locator("article.mail").filter(has_text=f"To: {address}")
         try:
             mail.wait_for(timeout=1000)
-            return mail
         except PlaywrightTimeout:
-            if time.monotonic() > deadline:
-                raise
+            return None
+        return mail
+
+    return wait_until(delivered, timeout, interval=0, what=f"a message to {address}")
 
 
 def test_reader_signs_up_confirms_from_the_dev_mailbox_and_is_confirmed(dev_stack, open_page):
@@ -216,9 +227,9 @@ def test_reader_signs_up_confirms_from_the_dev_mailbox_and_is_confirmed(dev_stac
     expect(mail).to_contain_text("The Daily Brief")
     link = mail.locator('a[href*="/confirm/"]')
     expect(link).to_have_count(1)
-    href = link.get_attribute("href")
+    href = link.get_attribute("href") or ""
     assert href.startswith(f"{url}/confirm/")  # built from SITE_URL
-    token = re.search(r"/confirm/([^/]+)/$", href).group(1)
+    token = found(r"/confirm/([^/]+)/$", href)
     link.click()
 
     # The link stores the token in the session and redirects to a page without it; a GET
@@ -236,7 +247,7 @@ def test_reader_signs_up_confirms_from_the_dev_mailbox_and_is_confirmed(dev_stac
     expect(page.locator(".notice")).to_contain_text("The Daily Brief")
     page.screenshot(path=SCREENSHOTS / "newsroom-confirmed.png", full_page=True)
     assert Subscription.objects.get(subscriber__email=address).status == "confirmed"
-    assert page.script_errors == []
+    assert SCRIPT_ERRORS[page] == []
 
 
 def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
@@ -260,10 +271,11 @@ def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
     expect_thank_you(form)
 
     [message] = fake_postmark.wait_for(1, timeout=MAIL_WAIT)
-    deadline = time.monotonic() + MAIL_WAIT
-    while not ConfirmationEmail.objects.filter(state=OutboxState.SENT).exists():
-        assert time.monotonic() < deadline, "the confirmation was never recorded as sent"
-        time.sleep(0.1)
+    wait_until(
+        lambda: ConfirmationEmail.objects.filter(state=OutboxState.SENT).exists(),
+        MAIL_WAIT,
+        what="the confirmation to be recorded as sent",
+    )
     # The one outbox row is sent, and nothing else is queued: no second email can follow.
     [request] = ConfirmationEmail.objects.all()
     assert sorted(s.newsletter.slug for s in request.subscriptions.all()) == [
@@ -275,7 +287,7 @@ def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
     for body in (message["TextBody"], message["HtmlBody"]):
         assert "The Daily Brief" in body and "Weekly Review" in body
         assert "Breaking News Alerts" not in body and "Explaining Ukraine" not in body
-    assert page.script_errors == []
+    assert SCRIPT_ERRORS[page] == []
 
 
 # --- No page logs an error -------------------------------------------------------------------
@@ -289,17 +301,18 @@ def record_problems(page: Page) -> list[str]:
     """
     problems: list[str] = []
 
-    def console(message) -> None:
+    def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def response(answer: Response) -> None:
+        if answer.status >= 400:
+            problems.append(f"{answer.status}: {answer.request.method} {answer.url}")
 
     page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"script: {error}"))
     page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-    page.on(
-        "response",
-        lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.request.method} {r.url}"),
-    )
+    page.on("response", response)
     return problems
 
 

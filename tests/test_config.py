@@ -1,27 +1,13 @@
 """Configuration from the environment, health check and the dev mailbox."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.core import mail
+from django.db import OperationalError
 
-from .stack import ROOT
+from newsroom.celery import app
 
-
-def settings_value(expr: str, **env: str) -> str:
-    """Evaluate an expression in a fresh process with only the given environment."""
-    clean = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
-    code = f"import newsroom.settings as s\nvalue = ({expr})\nprint(value)"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**clean, **env},
-    )
-    return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
+from .support.clean_process import settings_value
+from .support.helpers import sign_up
 
 
 def test_every_anymail_variable_becomes_an_anymail_setting():
@@ -87,14 +73,10 @@ def test_healthz_reports_database_and_broker_without_configuration(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
-    from newsroom.celery import app
-
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+def test_healthz_is_503_when_the_broker_is_unreachable(client, monkeypatch):
+    # The Celery app outlives the test; monkeypatch puts its broker back whatever happens.
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "ok", "broker": "unavailable"}
     assert "127.0.0.1" not in response.content.decode()
@@ -115,10 +97,6 @@ def test_dev_mailbox_lists_mail_with_clickable_links_only_in_debug(client, setti
 
 @pytest.mark.django_db
 def test_database_outage_answers_503_with_retry_after_not_a_500(client, newsletters, monkeypatch):
-    from django.db import OperationalError
-
-    from .helpers import sign_up
-
     def database_down(**kwargs):
         raise OperationalError("could not connect to server")
 

@@ -5,10 +5,10 @@ import time
 import pytest
 from django.core import signing
 
-from subscriptions import tokens
+from subscriptions import services, tokens
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 
-from .helpers import latest_confirmation, sign_up
+from .support.helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -122,8 +122,6 @@ def test_token_carries_no_address(pending):
 
 
 def test_old_link_after_unsubscribing_does_not_claim_to_be_confirmed(client, pending):
-    from subscriptions import services
-
     open_link(client, pending.pk)
     client.post("/confirm/")
     for subscription in Subscription.objects.all():

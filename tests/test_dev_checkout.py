@@ -5,16 +5,15 @@ written by the Makefile's own recipe) so the real checkout's var/ is never touch
 commands there with PYTHONPATH at the repository for everything else.
 """
 
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .stack import ROOT
+from .support.clean_process import clean_env, run_clean
+from .support.stack import ROOT
 
 PRINT_SETTINGS = (
     "from django.conf import settings as s; "
@@ -41,21 +40,9 @@ def checkout(tmp_path) -> Path:
     return root
 
 
-def clean_env(**env: str) -> dict[str, str]:
-    """Only what a developer's shell has, none of this test run's settings."""
-    kept = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    return {**kept, "PYTHONPATH": str(ROOT), **env}
-
-
 def run(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        env=clean_env(**env),
-        timeout=120,
-    )
+    """A command in the checkout, with the repository on the path for everything else."""
+    return run_clean(list(args), checkout, PYTHONPATH=str(ROOT), **env)
 
 
 def manage(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

@@ -10,13 +10,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from subscriptions.models import ConfirmationEmail, Subscription
 
-from .conftest import require_binary
-from .helpers import form_data
-from .redis_server import RedisServer
+from .support.helpers import sign_up_over_http
+from .support.redis_server import RedisServer
+from .support.stack import require_binary
+from .support.wait import wait_until
 
 pytestmark = pytest.mark.worker
 
@@ -29,28 +29,12 @@ FAST = {
     "SEND_BACKOFF_BASE": "1",
     "SEND_BACKOFF_MAX": "2",
 }
-
-
-def post(url: str, email: str, *slugs: str) -> requests.Response:
-    return requests.post(
-        f"{url}/subscribe/",
-        data=form_data(email, *slugs),
-        headers={"Origin": url, "Accept": "application/json"},
-        timeout=30,
-    )
+# settle() waits for the provider to go quiet; calls still coming after this long fail the test.
+SETTLE_TIMEOUT = 120
 
 
 def per_address(fake) -> Counter:
     return Counter(m["To"].lower() for m in fake.accepted)
-
-
-def wait_until(predicate, timeout: float) -> float:
-    """Poll until true; return the seconds it took (fails the test on timeout)."""
-    start = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - start < timeout, "timed out"
-        time.sleep(0.1)
-    return time.monotonic() - start
 
 
 @pytest.fixture
@@ -63,11 +47,15 @@ def running(stack) -> str:
 
 
 def settle(fake, seconds: float = 4.0) -> None:
-    """Give any duplicate time to show up: longer than a sweep and a backoff."""
-    calls = -1
-    while calls != fake.calls:
-        calls = fake.calls
-        time.sleep(seconds)
+    """Give any duplicate time to show up: wait until no provider call came for `seconds`,
+    longer than a sweep and a backoff."""
+    seen = [-1]
+
+    def quiet() -> bool:
+        before, seen[0] = seen[0], fake.calls
+        return before == seen[0]
+
+    wait_until(quiet, SETTLE_TIMEOUT, interval=seconds, what=f"no provider call for {seconds}s")
 
 
 def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
@@ -81,18 +69,20 @@ def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
     try:
         fake_postmark.faults.latency = 1.5  # the worker holds unacked work when Redis dies
         early = [f"early{i}@example.com" for i in range(3)]
-        assert all(post(url, a).status_code == 200 for a in early)
+        assert all(sign_up_over_http(url, a).status_code == 200 for a in early)
         wait_until(lambda: fake_postmark.calls >= 1, timeout=30)
         redis.stop()
         outage = [f"outage{i}@example.com" for i in range(20)]
         started = time.monotonic()
-        answers = [post(url, a) for a in outage]
+        answers = [sign_up_over_http(url, a) for a in outage]
         slowest = (time.monotonic() - started) / len(outage)
         assert [r.status_code for r in answers] == [200] * 20
         assert all(r.json()["ok"] for r in answers)
         fake_postmark.faults.latency = 0
         redis.start()
-        took = wait_until(lambda: len(per_address(fake_postmark)) == 23, timeout=90)
+        returned = time.monotonic()
+        wait_until(lambda: len(per_address(fake_postmark)) == 23, timeout=90)
+        took = time.monotonic() - returned
         settle(fake_postmark)
     finally:
         redis.stop()
@@ -111,7 +101,7 @@ def test_provider_failing_the_first_calls_still_sends_each_email_once(
     url = running
     fake_postmark.faults.fail_statuses = [500, 500, 500]
     addresses = [f"retry{i}@example.com" for i in range(3)]
-    assert all(post(url, a).status_code == 200 for a in addresses)
+    assert all(sign_up_over_http(url, a).status_code == 200 for a in addresses)
     wait_until(lambda: len(per_address(fake_postmark)) == 3, timeout=60)
     settle(fake_postmark)
     assert per_address(fake_postmark) == Counter({a: 1 for a in addresses})
@@ -130,7 +120,7 @@ def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
     fake_postmark.faults.inactive.add("bounced@example.com")
     fake_postmark.faults.invalid.add("invalid@example.com")
     for address in ("bounced@example.com", "invalid@example.com", "fine@example.com"):
-        assert post(url, address).status_code == 200
+        assert sign_up_over_http(url, address).status_code == 200
     wait_until(lambda: fake_postmark.calls >= 3, timeout=60)
     settle(fake_postmark)
     assert fake_postmark.calls == 3
@@ -156,12 +146,14 @@ def test_worker_killed_mid_send_sends_exactly_once_after_restart(
     url = running
     stack.start_beat()
     fake_postmark.faults.latency = 2.5
-    assert post(url, "killed@example.com").status_code == 200
+    assert sign_up_over_http(url, "killed@example.com").status_code == 200
     wait_until(lambda: fake_postmark.calls == 1, timeout=30)  # the send is in flight
     stack.kill("worker")
     stack.wait_restarted("worker")
     fake_postmark.faults.latency = 0
-    took = wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    restarted = time.monotonic()
+    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    took = time.monotonic() - restarted
     settle(fake_postmark)
     assert per_address(fake_postmark) == Counter({"killed@example.com": 1})
     assert ConfirmationEmail.objects.get().state == "sent"
@@ -176,7 +168,7 @@ def test_duplicate_deliveries_and_the_sweeper_make_one_provider_call(stack, fake
     stack.env.update({**FAST, "OUTBOX_GRACE": "0", "OUTBOX_SWEEP_INTERVAL": "1"})
     url = stack.start_web()
     fake_postmark.faults.latency = 1.0
-    assert post(url, "raced@example.com").status_code == 200
+    assert sign_up_over_http(url, "raced@example.com").status_code == 200
     request_id = ConfirmationEmail.objects.get().pk
     publisher = stack.publisher()
     for _ in range(3):  # the same task delivered again, three times over
@@ -201,7 +193,9 @@ def test_concurrent_and_double_submitted_sign_ups_each_get_one_email(stack, fake
     with ThreadPoolExecutor(max_workers=24) as pool:
         started = time.monotonic()
         statuses = list(
-            pool.map(lambda a: post(url, a, "daily", "weekly-review").status_code, jobs)
+            pool.map(
+                lambda a: sign_up_over_http(url, a, "daily", "weekly-review").status_code, jobs
+            )
         )
         elapsed = time.monotonic() - started
     assert Counter(statuses) == Counter({200: 300})

@@ -6,7 +6,7 @@ import pytest
 
 from subscriptions.models import ConfirmationEmail, Consent, Event, Subscriber, Subscription
 
-from .helpers import BAD, GOOD, form_data, sign_up
+from .support.helpers import BAD, GOOD, form_token, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_footer_form_offers_several_lists_as_checkboxes(client, newsletters):
     ],
 )
 def test_bad_address_gets_the_message_a_400_and_keeps_what_was_typed(client, newsletters, email):
-    response = client.post("/subscribe/", form_data(email), HTTP_ORIGIN="http://testserver")
+    response = sign_up(client, email)
     html = response.content.decode()
     assert response.status_code == 400
     assert BAD in html
@@ -110,8 +110,8 @@ def test_sign_up_stores_pending_subscriptions_and_the_consent_shown(client, news
         "reader@example.com",
         "daily",
         "weekly-review",
-        HTTP_USER_AGENT="TestBrowser/1.0",
-        REMOTE_ADDR="203.0.113.9",
+        ip="203.0.113.9",
+        headers={"HTTP_USER_AGENT": "TestBrowser/1.0"},
     )
     subscriptions = Subscription.objects.select_related("consent", "newsletter")
     assert {s.newsletter.slug for s in subscriptions} == {"daily", "weekly-review"}
@@ -174,18 +174,14 @@ def test_unknown_or_hidden_list_is_refused_with_a_message(client, newsletters):
     ],
 )
 def test_cross_site_post_is_refused_and_stores_nothing(client, newsletters, headers):
-    headers.setdefault("HTTP_ORIGIN", None)
-    headers = {k: v for k, v in headers.items() if v is not None}
-    response = client.post("/subscribe/", form_data("victim@example.com"), **headers)
+    response = sign_up(client, "victim@example.com", origin=None, headers=headers)
     assert response.status_code == 403
     assert not Subscriber.objects.exists()
 
 
 def test_partner_origin_may_post_sign_ups(client, newsletters, settings):
     settings.PARTNER_ORIGINS = ["https://partner.example"]
-    response = sign_up(
-        client, "reader@example.com", json=True, HTTP_ORIGIN="https://partner.example"
-    )
+    response = sign_up(client, "reader@example.com", json=True, origin="https://partner.example")
     assert response.status_code == 200
     assert Subscriber.objects.exists()
 
@@ -205,11 +201,9 @@ def test_unsubscribed_reader_signing_up_again_must_confirm_again(client, newslet
 
 
 def test_corrected_form_without_javascript_remembers_the_article_page(client, newsletters):
-    first = client.post("/subscribe/", form_data("typo@"), HTTP_ORIGIN="http://testserver")
+    first = sign_up(client, "typo@")
     assert 'name="page" value="/"' in first.content.decode()
-    retry = client.post(
-        "/subscribe/", form_data("fixed@example.com"), HTTP_ORIGIN="http://testserver"
-    )
+    retry = sign_up(client, "fixed@example.com")
     assert 'href="/">Back to the article' in retry.content.decode()
     assert Consent.objects.get().page_url == "/"
     assert "The Daily Brief" in first.content.decode()  # the form says which list it is for
@@ -225,9 +219,9 @@ def test_non_ascii_address_signed_up_twice_is_one_subscriber(client, newsletters
 def test_a_list_repeated_in_a_forged_form_counts_once_for_new_and_known_addresses(
     client, newsletters
 ):
-    data = {**form_data("new@example.com"), "newsletter": ["daily", "daily"]}
-    new = client.post("/subscribe/", data, HTTP_ORIGIN="http://testserver")
-    known = client.post("/subscribe/", data, HTTP_ORIGIN="http://testserver")
+    forged: dict = {"newsletter": ["daily", "daily"], "form_token": form_token()}
+    new = sign_up(client, "new@example.com", **forged)
+    known = sign_up(client, "new@example.com", **forged)
     assert new.status_code == known.status_code == 200
     assert new.content == known.content
     assert Subscription.objects.count() == 1

@@ -4,16 +4,18 @@ worker sends the email. (A Celery worker can exit when its broker vanishes.)"""
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from .helpers import form_data
-from .stack import BIN, ROOT, free_port, subprocess_database_url
+from .support.helpers import sign_up_over_http
+from .support.stack import BIN, ROOT, free_port, subprocess_database_url
+from .support.wait import wait_until
 
 pytestmark = pytest.mark.worker
+
+SLOW = {"timeout": 60, "interval": 0.2}  # processes start slowly; /proc is read at each try
 
 
 def children(pid: int) -> dict[int, str]:
@@ -31,15 +33,6 @@ def children(pid: int) -> dict[int, str]:
 
 def worker_pid(supervisor: int) -> int | None:
     return next((p for p, cmd in children(supervisor).items() if " worker " in cmd), None)
-
-
-def wait_for(predicate, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_supervisor_restarts_a_killed_worker_which_then_sends(
@@ -68,19 +61,20 @@ def test_supervisor_restarts_a_killed_worker_which_then_sends(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        first = wait_for(lambda: worker_pid(supervisor.pid))
+        first = wait_until(lambda: worker_pid(supervisor.pid), **SLOW, what="a worker")
         os.kill(first, signal.SIGKILL)
-        second = wait_for(lambda: (p := worker_pid(supervisor.pid)) and p != first and p)
-        assert second != first
-        wait_for(lambda: _up(url))
-        answer = requests.post(
-            f"{url}/subscribe/",
-            data=form_data("after@example.com"),
-            headers={"Origin": url, "Accept": "application/json"},
-            timeout=10,
+        second = wait_until(
+            lambda: (p := worker_pid(supervisor.pid)) and p != first and p,
+            **SLOW,
+            what="a new worker after the kill",
         )
+        assert second != first
+        wait_until(lambda: _up(url), **SLOW, what="the web server's health check")
+        answer = sign_up_over_http(url, "after@example.com", timeout=10)
         assert answer.json()["ok"]
-        mail = wait_for(lambda: list((tmp_path / "mail").glob("*.eml")))
+        mail = wait_until(
+            lambda: list((tmp_path / "mail").glob("*.eml")), **SLOW, what="the confirmation"
+        )
         assert "after@example.com" in mail[0].read_text()
         started = set(children(supervisor.pid))
         assert len(started) == 3  # web, worker, beat

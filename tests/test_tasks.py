@@ -1,6 +1,8 @@
 """The confirmation task against anymail's Postmark backend and a fake provider on loopback."""
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from unittest import mock
 
@@ -14,7 +16,7 @@ from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 from subscriptions.tasks import send_confirmation, sweep_outbox
 
-from .helpers import latest_confirmation, sign_up
+from .support.helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +27,26 @@ def email_id(client, newsletters, postmark_settings):
     return latest_confirmation().pk
 
 
-def run(email_id: int):
+@dataclass
+class Outcome:
+    """How one run of the task ended, and the countdown of the retry it asked for."""
+
+    state: str
+    value: object
+    countdown: float | None
+
+    def get(self) -> object:
+        return self.value
+
+
+def run(email_id: int) -> Outcome:
     """Run the task as a worker would. Eager apply() would re-run a retry at once, ignoring
     its countdown, so a retry here stops at the Retry the worker would schedule."""
-    retry = Retry("scheduled", when=0)
+    retry = Retry("scheduled")
     with mock.patch.object(send_confirmation, "retry", return_value=retry) as scheduled:
-        result = send_confirmation.apply(args=[email_id])
-    result.countdown = scheduled.call_args.kwargs["countdown"] if scheduled.called else None
-    return result
+        result = send_confirmation.apply(args=(email_id,))
+    countdown = scheduled.call_args.kwargs["countdown"] if scheduled.called else None
+    return Outcome(result.state, result.get(), countdown)
 
 
 def test_sends_one_email_naming_the_lists_with_an_absolute_link(email_id, fake_postmark):
@@ -69,10 +83,11 @@ def test_transient_provider_error_retries_with_backoff(email_id, fake_postmark, 
     fake_postmark.faults.fail_statuses = [status]
     result = run(email_id)
     assert result.state == "RETRY"
+    assert result.countdown is not None
     assert 15 <= result.countdown <= 30  # first backoff step: base 30 s, jittered
     request = ConfirmationEmail.objects.get(pk=email_id)
     assert request.state == "queued" and request.attempts == 1
-    assert request.claimed_until > timezone.now()  # the sweeper leaves it to the retry
+    assert request.claimed_until and request.claimed_until > timezone.now()  # left to the retry
     assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
     services.record_retry(  # the backoff has elapsed
         kind=ConfirmationEmail, item_id=email_id, countdown=0, error=""
@@ -95,9 +110,9 @@ def test_permanent_rejection_is_not_retried_and_marks_undeliverable(
     assert run(email_id).get() == "refused"
     assert fake_postmark.calls == 1
     assert set(Subscription.objects.values_list("status", flat=True)) == {"undeliverable"}
-    event = Event.objects.filter(to_status="undeliverable").first()
-    assert event.actor == "provider:postmark"
-    assert "Refused" in Subscription.objects.first().undeliverable_reason
+    events = Event.objects.filter(to_status="undeliverable")
+    assert {e.actor for e in events} == {"provider:postmark"}
+    assert all("Refused" in s.undeliverable_reason for s in Subscription.objects.all())
     assert ConfirmationEmail.objects.get(pk=email_id).state == "failed"
 
 
@@ -131,7 +146,7 @@ def test_refusal_leaves_lists_a_newer_email_covers_to_that_email(
 
 
 def test_email_is_written_in_the_language_the_reader_signed_up_in(client, newsletters):
-    sign_up(client, "reader@example.com", HTTP_ACCEPT_LANGUAGE="uk")
+    sign_up(client, "reader@example.com", headers={"HTTP_ACCEPT_LANGUAGE": "uk"})
     assert latest_confirmation().language == "uk"
 
 
@@ -164,18 +179,22 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap(settings):
     assert all(900 <= backoff(20) <= 1800 for _ in range(20))
 
 
+@dataclass
+class Sweeper:
+    """Runs the sweeper as beat does; `published` records the task messages it sent."""
+
+    capture: Callable
+    published: mock.Mock
+
+    def __call__(self) -> int:
+        with self.capture(execute=True):
+            return sweep_outbox()
+
+
 @pytest.fixture
 def sweep(django_capture_on_commit_callbacks):
-    """Run the sweeper as beat does; returns what it queued. `sweep.published` records the
-    task messages it sent after commit."""
     with mock.patch.object(dispatch, "publish") as published:
-
-        def run_sweep() -> int:
-            with django_capture_on_commit_callbacks(execute=True):
-                return sweep_outbox()
-
-        run_sweep.published = published
-        yield run_sweep
+        yield Sweeper(django_capture_on_commit_callbacks, published)
 
 
 def test_sweeper_requeues_only_old_unclaimed_requests(email_id, sweep):

@@ -1,11 +1,12 @@
 """Leaving a list: one click from any email (RFC 8058), and a scanner-safe page."""
 
 import pytest
+from django.test import Client
 
 from subscriptions import services, tokens
 from subscriptions.models import Event, Subscription
 
-from .helpers import latest_confirmation, sign_up
+from .support.helpers import latest_confirmation, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,6 @@ def confirmed(client, newsletters) -> Subscription:
 
 
 def test_one_click_post_unsubscribes_without_cookies_or_csrf(confirmed):
-    from django.test import Client
-
     token = tokens.make_unsubscribe_token(confirmed.pk)
     provider = Client(enforce_csrf_checks=True)
     response = provider.post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
@@ -50,8 +49,6 @@ def test_unsubscribe_page_button_unsubscribes_once(client, confirmed):
 
 
 def test_confirm_token_cannot_unsubscribe(confirmed):
-    from django.test import Client
-
     token = tokens.make_confirm_token(confirmed.pk)
     assert Client().post(f"/unsubscribe/{token}/").status_code == 400
     confirmed.refresh_from_db()

@@ -7,21 +7,36 @@ filesystem transport in a private folder.
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import requests
+from celery import Celery
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from .wait import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_binary(name: str) -> str:
+    """The path of a system binary a test needs; skip without it, except in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI")
+        pytest.skip(f"{name} is not installed")
+    return path
 
 
 def free_port() -> int:
@@ -103,15 +118,18 @@ class Stack:
                 "4",
             ],
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def serving() -> bool:
             try:
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
-                    return self.url
+                return requests.get(self.url + "/", timeout=5).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start:\n" + self.log("web"))
+                return False
+
+        try:
+            wait_until(serving, timeout=30, interval=0.2, what="gunicorn to serve the article")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; its log:\n{self.log('web')}") from None
+        return self.url
 
     def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen:
         args = [
@@ -154,24 +172,19 @@ class Stack:
         proc.wait(timeout=30)
 
     def wait_restarted(self, name: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.restarts.get(name):
-            time.sleep(0.1)
-        assert self.restarts.get(name), f"{name} was not restarted"
+        wait_until(lambda: self.restarts.get(name), timeout, what=f"{name} to be restarted")
 
     def publisher(self):
         """A Celery client on this stack's broker, to deliver tasks by hand."""
-        from celery import Celery
-
         client = Celery("test-publisher", set_as_current=False)
         if self.env.get("REDIS_URL"):
-            client.conf.broker_url = self.env["REDIS_URL"]
-            client.conf.broker_transport_options = {
-                "global_keyprefix": self.env["REDIS_KEY_PREFIX"]
-            }
+            client.conf.update(
+                broker_url=self.env["REDIS_URL"],
+                broker_transport_options={"global_keyprefix": self.env["REDIS_KEY_PREFIX"]},
+            )
         else:
             folder = str(self.workdir / "broker" / "queue")
-            client.conf.broker_url = "filesystem://"
+            client.conf.update(broker_url="filesystem://")
             client.conf.broker_transport_options = {
                 "data_folder_in": folder,
                 "data_folder_out": folder,

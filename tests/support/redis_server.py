@@ -4,9 +4,9 @@ The shared Redis on 6379 is never touched."""
 
 import socket
 import subprocess
-import time
 
 from .stack import free_port
+from .wait import wait_until
 
 
 class RedisServer:
@@ -38,14 +38,15 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        wait_until(self._accepting, timeout=10, interval=0.05, what="redis-server to start")
+        return self
+
+    def _accepting(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         """Kill it outright, as a crash would: everything it held in memory is gone."""

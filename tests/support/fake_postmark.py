@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .wait import wait_until
+
 INACTIVE = (
     "You tried to send to a recipient that has been marked as inactive.\n"
     "Found inactive addresses: {addr}.\n"
@@ -57,9 +59,13 @@ class FakePostmark:
         return [m for m in self.accepted if m["To"].lower() == address.lower()]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.accepted) < count:
-            time.sleep(0.05)
+        """Every message accepted, once there are at least `count`."""
+        wait_until(
+            lambda: len(self.accepted) >= count,
+            timeout,
+            interval=0.05,
+            what=f"{count} message(s) accepted by the fake provider",
+        )
         return list(self.accepted)
 
     def _decide(self, payload: dict) -> tuple[str, int | None]:
@@ -96,6 +102,7 @@ class FakePostmark:
                 if outcome == "ok":  # accepted before answering, as a provider commits first
                     with fake.lock:
                         fake.accepted.append(payload)
+                assert status is not None  # only a dropped call has none
                 self._send(status, fake._reply(outcome, status, payload))
 
             def _client_gone(self) -> bool:

@@ -1,0 +1,138 @@
+"""The admin login: brute-force lockout, redirects that stay on site, and the configurable
+admin URL."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from .support.clean_process import run_clean
+from .support.helpers import EVIL
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editors(db):
+    User.objects.create_superuser("kate", "kate@example.com", "right")
+    User.objects.create_superuser("lev", "lev@example.com", "right")
+
+
+def admin_login(client, username: str, password: str, ip: str = "198.51.100.7", **extra):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=ip,
+        **extra,
+    )
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def fail(client, username: str, times: int, **kwargs) -> list[int]:
+    return [admin_login(client, username, "wrong", **kwargs).status_code for _ in range(times)]
+
+
+def test_failure_limit_is_five_by_default():
+    assert django_settings.AXES_FAILURE_LIMIT == 5
+
+
+def test_four_wrong_passwords_then_the_right_one_logs_in(client, editors):
+    assert fail(client, "kate", 4) == [200] * 4  # the form again, with its error
+    assert admin_login(client, "kate", "right").status_code == 302
+    assert logged_in(client)
+
+
+def test_five_wrong_passwords_then_the_right_one_is_refused(client, editors):
+    # The fifth failure reaches the limit and is already answered with the lockout.
+    assert fail(client, "kate", 5) == [200] * 4 + [429]
+    response = admin_login(client, "kate", "right")
+    assert response.status_code == 429
+    assert "too many login attempts" in response.content.decode()
+    assert not logged_in(client)
+
+
+def test_a_lockout_leaves_other_users_and_the_same_user_elsewhere_alone(client, editors):
+    fail(client, "kate", 5, ip="198.51.100.7")
+    other_user = Client()
+    assert admin_login(other_user, "lev", "right", ip="198.51.100.7").status_code == 302
+    assert logged_in(other_user)
+    same_user_elsewhere = Client()
+    assert admin_login(same_user_elsewhere, "kate", "right", ip="203.0.113.9").status_code == 302
+    assert logged_in(same_user_elsewhere)
+
+
+def test_a_lockout_lifts_after_an_hour(client, editors):
+    fail(client, "kate", 5)
+    assert admin_login(client, "kate", "right").status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(hours=1, minutes=1))
+    assert admin_login(client, "kate", "right").status_code == 302
+
+
+def test_lockout_keys_on_the_client_ip_the_proxy_reports(client, settings, editors):
+    # Behind the proxy every request has the proxy's REMOTE_ADDR; the client is in the header.
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    fail(client, "kate", 5, ip="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    locked = admin_login(
+        client, "kate", "right", ip="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert locked.status_code == 429
+    other = Client()
+    allowed = admin_login(
+        other, "kate", "right", ip="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    assert allowed.status_code == 302
+
+
+@pytest.mark.parametrize("target", [EVIL, "//evil.example/", "https:/evil.example"])
+def test_admin_login_never_redirects_off_site(client, editors, target):
+    response = client.post(
+        f"/admin/login/?next={target}", {"username": "kate", "password": "right"}
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+    assert response["Location"].startswith("/")
+
+
+def test_admin_login_follows_a_local_next(client, editors):
+    wanted = "/admin/subscriptions/subscription/"
+    response = client.post(
+        f"/admin/login/?next={wanted}", {"username": "kate", "password": "right"}
+    )
+    assert response["Location"] == wanted
+
+
+ADMIN_PROBE = """
+import django
+django.setup()
+from django.test import Client
+client = Client()
+for path in ("/admin/login/", "/backstage-7f3a/login/"):
+    response = client.get(path, secure=True)
+    print(path, response.status_code, 'id="login-form"' in response.content.decode())
+"""
+
+
+def test_admin_url_comes_from_the_environment_and_admin_is_gone(tmp_path, static_root):
+    result = run_clean(
+        ["-c", ADMIN_PROBE],
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        VAR_DIR=str(tmp_path),
+        STATIC_ROOT=str(static_root),  # collected, as DEBUG off serves from the manifest
+        DEBUG="0",
+        SECRET_KEY="probe",
+        ALLOWED_HOSTS="testserver",
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        ADMIN_URL="/backstage-7f3a/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == [
+        "/admin/login/ 404 False",
+        "/backstage-7f3a/login/ 200 True",
+    ]
