@@ -220,7 +220,8 @@ CELERY_RESULT_BACKEND = None
 # Email gets its own queue so operators can scale its workers separately.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("email")]
-CELERY_TASK_ROUTES = {"subscriptions.tasks.send_confirmation": {"queue": "email"}}
+# Every task that sends one email is named send_* (each outbox kind has one), whatever its app.
+CELERY_TASK_ROUTES = {"*.tasks.send_*": {"queue": "email"}}
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
         "task": "subscriptions.tasks.sweep_outbox",
