@@ -7,6 +7,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from celery import current_app
 from celery.exceptions import Retry
 from django.core.management import call_command
 from django.utils import timezone
@@ -226,3 +227,15 @@ def test_sweeper_queues_the_oldest_first(client, newsletters, settings, sweep):
         "subscriptions.tasks.send_confirmation",
         (first,),
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [
+        ("subscriptions.tasks.send_confirmation", "email"),
+        ("subscriptions.tasks.sweep_outbox", "default"),
+    ],
+)
+def test_sending_tasks_go_to_the_email_queue_that_operators_scale_apart(task, queue):
+    routed = current_app.amqp.router.route({}, task, args=(), kwargs={})
+    assert routed["queue"].name == queue
