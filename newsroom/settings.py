@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.sweep_outbox",
         "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
     },
+    "process-sign-ups": {
+        "task": "subscriptions.tasks.process_sign_ups",
+        "schedule": float(_app.SIGNUP_SWEEP_INTERVAL),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")

@@ -47,6 +47,14 @@ class Defaults:
     RATE_LIMIT_STORAGE_URL: str = ""
     # Per address, in the database, so it holds across IPs, processes and Redis outages.
     ADDRESS_DAILY_CAP: int = 3
+    # The request records a sign-up; a worker processes it. Each web process wakes the worker
+    # at most once per SIGNUP_WAKE_WITHIN seconds, and a sign-up is processed within about
+    # that long; beat's sweep every SIGNUP_SWEEP_INTERVAL takes what no wake-up announced.
+    SIGNUP_WAKE_WITHIN: float = 0.25
+    SIGNUP_SWEEP_INTERVAL: int = 5
+    SIGNUP_BATCH_SIZE: int = 200
+    # How long a web process reuses the lists a form offers before reading them again.
+    LISTS_CACHE_SECONDS: int = 30
     # Optional captcha: "turnstile", "hcaptcha" or "friendly" (captcha.PROVIDERS); off if empty.
     CAPTCHA_PROVIDER: str = ""
     CAPTCHA_SITE_KEY: str = ""

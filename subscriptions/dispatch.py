@@ -3,16 +3,21 @@
 By name, so nothing below the entry points imports the tasks module (the tasks call the flows).
 After commit, so a task never looks for a row its transaction has not committed yet. A publish
 that fails (the broker is down) is logged and dropped instead of reaching the reader: the row
-it was about is committed, and the outbox sweeper queues it again.
+it was about is committed, and a sweeper queues it again.
 """
 
 import functools
 import logging
+import threading
+import time
 
 from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger("subscriptions.dispatch")
+
+_woken: dict[str, float] = {}  # task name -> when this process last published a wake-up
+_woken_lock = threading.Lock()
 
 
 def enqueue(task_name: str, *args: int) -> None:
@@ -20,17 +25,39 @@ def enqueue(task_name: str, *args: int) -> None:
     transaction.on_commit(functools.partial(publish, task_name, args))
 
 
-def publish(task_name: str, args: tuple[int, ...]) -> bool:
+def wake(task_name: str, *, within: float) -> None:
+    """Have `task_name()` run within `within` seconds, with at most one publish per `within`
+    seconds from this process, however many requests ask.
+
+    Each wake-up is published to run `within` seconds later, so the task also sees every row
+    committed by the requests that skipped their own publish meanwhile: those come after the
+    publish, and before the task runs.
+    """
+    transaction.on_commit(functools.partial(_wake_now, task_name, within))
+
+
+def _wake_now(task_name: str, within: float) -> None:
+    now = time.monotonic()
+    with _woken_lock:
+        if now - _woken.get(task_name, -within) < within:
+            return
+        _woken[task_name] = now
+    if not publish(task_name, (), countdown=within):
+        with _woken_lock:
+            _woken.pop(task_name, None)  # the next request tries again
+
+
+def publish(task_name: str, args: tuple[int, ...], *, countdown: float | None = None) -> bool:
     """Send one task message now; False, and a warning, if the broker can't take it."""
     try:
         if current_app.conf.task_always_eager:
             # send_task ignores eager mode; run it here, as .delay() would have.
             current_app.tasks[task_name].apply(args=args)
         else:
-            current_app.send_task(task_name, args=args)
-    except Exception as exc:  # kombu raises many types; the sweeper covers them all
+            current_app.send_task(task_name, args=args, countdown=countdown)
+    except Exception as exc:  # kombu raises many types; the sweepers cover them all
         logger.warning(
-            "event=publish.failed task=%s args=%s error=%s (the outbox sweeper will queue it)",
+            "event=publish.failed task=%s args=%s error=%s (a sweeper will queue it)",
             task_name,
             ",".join(map(str, args)),
             type(exc).__name__,

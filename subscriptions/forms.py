@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .catalog import offered_lists
 from .models import Newsletter
 from .validation import InvalidEmail, normalize_email
 
@@ -38,7 +39,7 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._offered = {n.slug: n for n in Newsletter.objects.offered()}
+        self._offered = {n.slug: n for n in offered_lists()}
         self.offered_choices = [(slug, n.name) for slug, n in self._offered.items()]
         self.fields["newsletter"].choices = self.offered_choices  # type: ignore[attr-defined]
 

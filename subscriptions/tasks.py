@@ -32,6 +32,13 @@ def _refused_confirmation(email_id: int, actor: str, reason: str) -> None:
     services.record_undeliverable(email_id=email_id, actor=actor, reason=reason)
 
 
+@shared_task(name="subscriptions.tasks.process_sign_ups")
+def process_sign_ups() -> int:
+    """Turn recorded sign-ups into subscriptions and confirmation emails, in batches. Woken
+    by the requests that record them, and run by beat for any no wake-up announced."""
+    return services.process_recorded_sign_ups()
+
+
 @shared_task(name="subscriptions.tasks.sweep_outbox")
 def sweep_outbox() -> int:
     """Queue again what the broker lost, of every kind (down at sign-up, a worker died)."""

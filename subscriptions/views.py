@@ -6,6 +6,7 @@ anything: it shows a page whose button POSTs.
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -39,10 +40,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if verdict.expired:
             form.add_error(None, FORM_EXPIRED)
         elif verdict.allowed:
-            services.sign_up(
+            services.record_sign_up(
                 email=form.cleaned_data["email"],
-                newsletters=form.newsletters,
+                newsletter_ids=[n.pk for n in form.newsletters],
                 consent=_consent(request, form),
+                language=get_language() or "",
             )
     return _answer(request, form, wants_json)
 

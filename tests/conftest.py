@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from subscriptions import catalog
 from subscriptions.abuse import reset_limits
 from subscriptions.models import Newsletter
 
@@ -18,6 +19,12 @@ from .support.stack import ROOT, Stack
 def _fresh_rate_limits(settings):
     """Each test starts with empty per-IP counters (memory, or this run's Redis prefix)."""
     reset_limits()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_list_cache():
+    """Each test reads the lists its own database holds, not a copy an earlier test cached."""
+    catalog.forget()
 
 
 @pytest.fixture(autouse=True)

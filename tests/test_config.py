@@ -100,7 +100,7 @@ def test_database_outage_answers_503_with_retry_after_not_a_500(client, newslett
     def database_down(**kwargs):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr("subscriptions.services.sign_up", database_down)
+    monkeypatch.setattr("subscriptions.services.record_sign_up", database_down)
     fetch = sign_up(client, "reader@example.com", json=True)
     assert fetch.status_code == 503 and fetch["Retry-After"] == "30"
     assert "try again" in fetch.json()["message"]

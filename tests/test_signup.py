@@ -82,7 +82,11 @@ def test_good_address_without_javascript_gets_the_thank_you_page(
     assert response.status_code == 200
     assert "Successfully subscribed" in html
     assert GOOD in html.replace("&#x27;", "'")
-    assert len(callbacks) == 1  # the confirmation is queued only once the sign-up commits
+    # The worker is woken, and the confirmation queued, only once their rows have committed.
+    assert [c.args[0] for c in callbacks] == [
+        "subscriptions.tasks.process_sign_ups",
+        "subscriptions.tasks.send_confirmation",
+    ]
 
 
 def test_good_address_over_fetch_gets_the_answer_as_json(client, newsletters):

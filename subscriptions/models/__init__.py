@@ -1,5 +1,7 @@
-"""The app's models: lists and their readers (subscribers.py) and the email outbox (outbox.py)."""
+"""The app's models: lists and their readers (subscribers.py), sign-ups waiting for a worker
+(intake.py) and the email outbox (outbox.py)."""
 
+from .intake import RecordedSignUp
 from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState
 from .subscribers import (
     Consent,
@@ -18,6 +20,7 @@ __all__ = [
     "OutboxItem",
     "OutboxQuerySet",
     "OutboxState",
+    "RecordedSignUp",
     "Status",
     "Subscriber",
     "Subscription",

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import lifecycle
-from ..models import Status, Subscriber, Subscription
+from ..models import RecordedSignUp, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")
 
@@ -62,8 +62,12 @@ def unsubscribe(
 
 @transaction.atomic
 def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
-    """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history and
-    queued emails go. Only a log line with ids and the actor remains."""
+    """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history,
+    queued emails and sign-ups not yet processed go. Only a log line with ids and the actor
+    remains."""
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is not None:
+        RecordedSignUp.objects.of_address(subscriber.email).delete()
     deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)

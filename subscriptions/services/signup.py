@@ -1,17 +1,24 @@
-"""Sign-up and the resend of an expired confirmation: pending subscriptions, the consent shown,
-and one confirmation email, in one transaction."""
+"""Sign-up: pending subscriptions, the consent shown, and one confirmation email per sign-up
+that needs one, for many sign-ups at once.
+
+A worker calls sign_up_many with a batch of recorded sign-ups; sign_up and
+resend_confirmation are the same flow for one. Each batch is one transaction that reads what it
+needs in a few set-based queries, decides every sign-up in order, and writes in bulk. The
+per-address daily cap and the per-list cooldown are decided here, under the subscribers' row
+locks, so they hold across any number of workers.
+"""
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone, translation
 
 from .. import dispatch, lifecycle
-from ..app_settings import app_settings
-from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscriber, Subscription
+from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscription
+from .signup_plan import Plan, Planned, load_state, locked_subscribers
 
 logger = logging.getLogger("subscriptions")
 
@@ -27,12 +34,74 @@ class ConsentInput:
 
 
 @dataclass(frozen=True)
+class SignUpEntry:
+    """What one reader asked for. `email` is normalised; `consent` is None for a resend,
+    where the consent on record still stands."""
+
+    email: str
+    newsletter_ids: Sequence[int]
+    consent: ConsentInput | None
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class SignUpResult:
     subscriber_id: int
-    confirmation_email_id: int | None  # None: nothing to confirm, or within the cooldown
+    confirmation_email_id: int | None  # None: nothing to confirm, capped, or cooling down
 
 
 @transaction.atomic
+def sign_up_many(
+    *, entries: Sequence[SignUpEntry], now: datetime | None = None
+) -> list[SignUpResult]:
+    """Record each reader's sign-up, in order, and queue one confirmation email for every one
+    that needs it. The answer the reader got did not depend on any of this."""
+    if not entries:
+        return []
+    now = now or timezone.now()
+    subscribers = locked_subscribers([e.email for e in entries])
+    plan = Plan(load_state(list(subscribers.values()), entries, now), now)
+    planned = [plan.decide(subscribers[e.email], e.newsletter_ids, e.language) for e in entries]
+    _give_consents(entries, planned, plan, now)
+    if plan.consent_changed:
+        Subscription.objects.bulk_update(plan.consent_changed, ["consent"])
+    lifecycle.transition_many(
+        subscriptions=plan.to_pending, to=Status.PENDING, actor=lifecycle.READER, now=now
+    )
+    _queue_confirmations([p for p in planned if p.email], now)
+    return [SignUpResult(p.subscriber.pk, p.email.pk if p.email else None) for p in planned]
+
+
+def _give_consents(
+    entries: Sequence[SignUpEntry], planned: list[Planned], plan: Plan, now: datetime
+) -> None:
+    """One Consent row per sign-up that asks for something, given to the lists it asks for."""
+    asking = [
+        (e.consent, p) for e, p in zip(entries, planned, strict=True) if p.email and e.consent
+    ]
+    consents = Consent.objects.bulk_create(
+        Consent(subscriber=p.subscriber, given_at=now, **vars(c)) for c, p in asking
+    )
+    for consent, (_, p) in zip(consents, asking, strict=True):
+        plan.give_consent(p, consent)
+
+
+def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
+    emails = ConfirmationEmail.objects.bulk_create(p.email for p in planned if p.email)
+    through = ConfirmationEmail.subscriptions.through
+    through.objects.bulk_create(
+        through(confirmationemail=p.email, subscription=s) for p in planned for s in p.lists
+    )
+    for email, p in zip(emails, planned, strict=True):
+        logger.info(
+            "event=confirmation.queued request=%s subscriber=%s newsletters=%s",
+            email.pk,
+            p.subscriber.pk,
+            ",".join(str(s.newsletter_id) for s in p.lists),
+        )
+        dispatch.enqueue(ConfirmationEmail.send_task, email.pk)
+
+
 def sign_up(
     *,
     email: str,
@@ -40,126 +109,14 @@ def sign_up(
     consent: ConsentInput | None,
     now: datetime | None = None,
 ) -> SignUpResult:
-    """Record a reader's sign-up and queue one confirmation email for every list it needs.
-
-    `email` must already be normalised. The answer to the reader is the same whatever happens
-    here, so that nobody learns whether an address is known.
-    """
-    now = now or timezone.now()
-    subscriber = _locked_subscriber(email)
-    if _address_capped(subscriber, now):
-        return SignUpResult(subscriber.pk, None)
-    # Locked, so a confirmation committing meanwhile can't be undone by this sign-up.
-    existing = {
-        s.newsletter_id: s
-        for s in subscriber.subscriptions.select_for_update().filter(newsletter__in=newsletters)
-    }
-    wanted = _lists_needing_confirmation(subscriber, newsletters, existing, now)
-    if not wanted:
-        return SignUpResult(subscriber.pk, None)
-    # None: a resend, where the consent on record still stands.
-    consent_row = (
-        Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
-        if consent
-        else None
+    """One sign-up, through the same flow as a batch (in the current language)."""
+    entry = SignUpEntry(
+        email=email,
+        newsletter_ids=[n.pk for n in newsletters],
+        consent=consent,
+        language=translation.get_language() or "",
     )
-    subscriptions = _pending_subscriptions(subscriber, wanted, existing, consent_row, now)
-    confirmation = _queue_confirmation(subscriber, subscriptions, now)
-    logger.info(
-        "event=confirmation.queued request=%s subscriber=%s newsletters=%s",
-        confirmation.pk,
-        subscriber.pk,
-        ",".join(str(n.pk) for n in wanted),
-    )
-    return SignUpResult(subscriber.pk, confirmation.pk)
-
-
-def _locked_subscriber(email: str) -> Subscriber:
-    # The row lock serialises concurrent sign-ups of one address, so a double submit sees the
-    # first one's confirmation email and falls inside its cooldown instead of sending twice.
-    subscriber, _ = (
-        Subscriber.objects.select_for_update()
-        .with_email(email)
-        .get_or_create(defaults={"email": email})
-    )
-    return subscriber
-
-
-def _address_capped(subscriber: Subscriber, now: datetime) -> bool:
-    # The inbox is the victim of subscription bombing, so the cap is per address, across all
-    # lists and IPs, and lives in the database (under the subscriber's row lock) so that it
-    # holds with any number of web processes and when Redis is down. One email counts once.
-    sent = subscriber.confirmation_emails.created_since(now - timedelta(days=1)).count()
-    if sent < app_settings.ADDRESS_DAILY_CAP:
-        return False
-    logger.info("event=signup.blocked reason=address_cap subscriber=%s", subscriber.pk)
-    return True
-
-
-def _lists_needing_confirmation(
-    subscriber: Subscriber,
-    newsletters: Sequence[Newsletter],
-    existing: dict[int, Subscription],
-    now: datetime,
-) -> list[Newsletter]:
-    """Lists not yet confirmed and not inside the cooldown of an earlier confirmation.
-
-    Each list once, however often a (forged) form repeats it.
-    """
-    cooling = set(
-        subscriber.subscriptions.recently_requested(
-            since=now - timedelta(seconds=app_settings.CONFIRMATION_COOLDOWN)
-        ).values_list("newsletter_id", flat=True)
-    )
-    unique = {n.pk: n for n in newsletters}.values()
-    return [
-        n
-        for n in unique
-        if n.pk not in cooling
-        and (n.pk not in existing or existing[n.pk].status != Status.CONFIRMED)
-    ]
-
-
-def _pending_subscriptions(
-    subscriber: Subscriber,
-    wanted: list[Newsletter],
-    existing: dict[int, Subscription],
-    consent: Consent | None,
-    now: datetime,
-) -> list[Subscription]:
-    again = [existing[n.pk] for n in wanted if n.pk in existing]
-    lifecycle.transition_many(
-        subscriptions=[s for s in again if s.status != Status.PENDING],
-        to=Status.PENDING,
-        actor=lifecycle.READER,
-        now=now,
-    )
-    if consent is not None and again:
-        Subscription.objects.filter(pk__in=[s.pk for s in again]).update(consent=consent)
-    # The subscriber's row lock is held, so no concurrent sign-up can add these rows.
-    new = [
-        Subscription(subscriber=subscriber, newsletter=n, consent=consent)
-        for n in wanted
-        if n.pk not in existing
-    ]
-    lifecycle.transition_many(
-        subscriptions=new, to=Status.PENDING, actor=lifecycle.READER, now=now
-    )
-    return again + new
-
-
-def _queue_confirmation(
-    subscriber: Subscriber, subscriptions: list[Subscription], now: datetime
-) -> ConfirmationEmail:
-    confirmation = ConfirmationEmail.objects.create(
-        subscriber=subscriber, created_at=now, language=translation.get_language() or ""
-    )
-    through = ConfirmationEmail.subscriptions.through
-    through.objects.bulk_create(
-        through(confirmationemail=confirmation, subscription=s) for s in subscriptions
-    )
-    dispatch.enqueue(ConfirmationEmail.send_task, confirmation.pk)
-    return confirmation
+    return sign_up_many(entries=[entry], now=now)[0]
 
 
 @transaction.atomic

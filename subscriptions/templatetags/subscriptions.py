@@ -8,6 +8,7 @@ from django.template.context import Context
 
 from .. import abuse, captcha
 from ..app_settings import app_settings
+from ..catalog import offered_lists
 from ..forms import CONSENT_WORDING, FormState
 from ..models import Newsletter
 
@@ -59,6 +60,6 @@ def _per_page(context: Context) -> tuple[list[Newsletter], str]:
     holder: Any = context.get("request") or context
     cached = getattr(holder, "_subscribe_forms", None)
     if cached is None:
-        cached = (list(Newsletter.objects.offered()), abuse.make_form_token())
+        cached = (list(offered_lists()), abuse.make_form_token())
         holder._subscribe_forms = cached
     return cached

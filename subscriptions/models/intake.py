@@ -1,0 +1,51 @@
+"""Recorded sign-ups: what a reader asked for, written by the request in one INSERT and turned
+into subscriptions by a worker.
+
+The request can't look at the address (that would make its answer's time depend on whether the
+address is known), so it only records; the worker decides, under the subscriber's lock. A row
+lives until a worker has processed it, normally well under a second, and is then deleted: the
+consent record keeps what proof of consent needs.
+"""
+
+from datetime import datetime
+from typing import Self
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RecordedSignUpQuerySet(models.QuerySet):
+    def due(self, *, now: datetime) -> Self:
+        """Rows a worker should process now, oldest first (a row that failed waits its turn)."""
+        return self.filter(due_at__lte=now).order_by("pk")
+
+    def of_address(self, email: str) -> Self:
+        return self.filter(email__iexact=email)
+
+
+class RecordedSignUp(models.Model):
+    email = models.CharField(_("email"), max_length=254)  # normalised by the form
+    newsletter_ids = models.JSONField(_("lists"))
+    # The consent facts only the request knows (GDPR Art. 7(1)).
+    page_url = models.CharField(_("page"), max_length=500, blank=True)
+    form_id = models.CharField(_("form"), max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    wording = models.TextField(_("wording shown"))
+    version = models.CharField(_("wording version"), max_length=50)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    created_at = models.DateTimeField(_("received"))
+    # When a worker should take it: at once, or after a backoff when processing it failed.
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    objects = RecordedSignUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("recorded sign-up")
+        verbose_name_plural = _("recorded sign-ups")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S}"
