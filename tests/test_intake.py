@@ -161,7 +161,7 @@ def test_many_sign_ups_wake_the_worker_once_per_window_to_run_after_it(
 
     with (
         mock.patch.object(dispatch, "publish", return_value=True) as published,
-        mock.patch.object(dispatch.time, "monotonic", clock),
+        mock.patch("subscriptions.dispatch.time.monotonic", clock),
     ):
         dispatch._woken.clear()
         for i in range(5):
