@@ -107,7 +107,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        # Off by default: a health check is a SELECT 1 on every request. The sign-up INSERT
+        # retries once on a connection a database restart killed; other pages answer 503 once.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

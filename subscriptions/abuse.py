@@ -12,13 +12,10 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 from django.core import signing
-from limits import RateLimitItem, parse_many, storage, strategies
 
-from . import captcha
+from . import captcha, ratelimit
 from .app_settings import app_settings
 
 logger = logging.getLogger("subscriptions.abuse")
@@ -107,33 +104,15 @@ def _ip_rate(ip: str | None) -> Verdict | None:
     if not app_settings.SIGNUP_IP_LIMITS:
         return None
     try:
-        limiter = _limiter(app_settings.rate_limit_storage_url)
-        within = [limiter.hit(item, "signup-ip", ip or "unknown") for item in _ip_limits()]
+        within = ratelimit.within_limits(ip or "unknown")
     except Exception as exc:
         # Fail open: losing real readers' sign-ups to a Redis outage is worse than a burst,
         # and the per-address cap in the database still protects every inbox.
         logger.warning("event=ratelimit.unavailable error=%s", type(exc).__name__)
         return None
-    return None if all(within) else Verdict(False, "ip_rate")
-
-
-def _ip_limits() -> list[RateLimitItem]:
-    return parse_many(app_settings.SIGNUP_IP_LIMITS)
-
-
-@cache
-def _limiter(url: str) -> strategies.MovingWindowRateLimiter:
-    options: dict[str, Any] = {}
-    if url.startswith("redis"):
-        # Short timeouts: a hung Redis must not hang the sign-up; the step then fails open.
-        options = {
-            "key_prefix": f"{app_settings.REDIS_KEY_PREFIX}limits",
-            "socket_timeout": 0.5,
-            "socket_connect_timeout": 0.5,
-        }
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(url, **options))
+    return None if within else Verdict(False, "ip_rate")
 
 
 def reset_limits() -> None:
-    """Clear the counters (tests, and an operator lifting a block)."""
-    _limiter(app_settings.rate_limit_storage_url).storage.reset()
+    """Clear the per-IP counters (tests, and an operator lifting a block)."""
+    ratelimit.reset()

@@ -5,6 +5,7 @@ our readers use most.
 """
 
 from difflib import get_close_matches
+from functools import lru_cache
 
 COMMON_DOMAINS = [
     "gmail.com",
@@ -36,8 +37,15 @@ COMMON_DOMAINS = [
 
 def suggest(email: str) -> str | None:
     local, _, domain = email.rpartition("@")
-    domain = domain.lower()
-    if not local or domain in COMMON_DOMAINS:
+    corrected = _closest(domain.lower())
+    return f"{local}@{corrected}" if local and corrected else None
+
+
+@lru_cache(maxsize=4096)
+def _closest(domain: str) -> str | None:
+    # Cached: the fuzzy match costs about as much as the rest of a sign-up's checks, and
+    # readers' domains repeat.
+    if domain in COMMON_DOMAINS:
         return None
     match = get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=0.8)
-    return f"{local}@{match[0]}" if match else None
+    return match[0] if match else None

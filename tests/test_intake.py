@@ -5,6 +5,7 @@ nothing."""
 from datetime import timedelta
 from unittest import mock
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,3 +188,22 @@ def test_a_drain_over_its_time_budget_queues_itself_again_for_the_rest(
         assert services.process_recorded_sign_ups(budget=0) == 2
     assert mock.call(PROCESS, ()) in published.call_args_list
     assert RecordedSignUp.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite connections are not kept between requests"
+)
+def test_a_sign_up_on_a_connection_the_database_dropped_is_still_recorded(client, newsletters):
+    post(client, "before@example.com")  # the web process keeps this connection open
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"], autocommit=True
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])  # as a database restart does
+    answer = post(client, "after@example.com")
+    assert answer.status_code == 200 and answer.json()["message"] == GOOD
+    assert RecordedSignUp.objects.filter(email="after@example.com").exists()

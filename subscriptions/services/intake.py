@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .. import dispatch
@@ -40,7 +40,7 @@ def record_sign_up(
     only add BEGIN and COMMIT round trips to every sign-up.
     """
     now = now or timezone.now()
-    RecordedSignUp.objects.create(
+    row = RecordedSignUp(
         email=email,
         newsletter_ids=list(newsletter_ids),
         language=language,
@@ -48,6 +48,16 @@ def record_sign_up(
         due_at=now,
         **vars(consent),
     )
+    try:
+        row.save(force_insert=True)
+    except (InterfaceError, OperationalError):
+        if not connection.get_autocommit():
+            raise  # inside a caller's transaction: not ours to retry
+        # A persistent connection the database dropped (a restart) fails on first use, as
+        # there is no health check per request. Retrying on a fresh connection is safe: at
+        # worst the row is recorded twice, and the second falls inside the cooldown.
+        connection.close()
+        row.save(force_insert=True)
     dispatch.wake(PROCESS_TASK, within=app_settings.SIGNUP_WAKE_WITHIN)
 
 

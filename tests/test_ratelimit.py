@@ -1,0 +1,50 @@
+"""The per-IP limit on Redis: every configured limit counted in one round trip, and still
+counted after Redis forgets its scripts (a restart)."""
+
+from unittest import mock
+
+import pytest
+import redis
+
+from subscriptions import ratelimit
+
+from .support.redis_server import RedisServer
+from .support.stack import require_binary
+
+
+@pytest.fixture
+def private_redis(settings, tmp_path):
+    server = RedisServer(require_binary("redis-server"), tmp_path).start()
+    settings.RATE_LIMIT_STORAGE_URL = server.url
+    yield server
+    server.stop()
+
+
+def test_each_ip_gets_the_tightest_limit_on_redis_and_others_are_apart(settings, private_redis):
+    settings.SIGNUP_IP_LIMITS = "2/minute;3/day"
+    assert [ratelimit.within_limits("198.51.100.1") for _ in range(3)] == [True, True, False]
+    assert ratelimit.within_limits("198.51.100.2")
+    settings.SIGNUP_IP_LIMITS = "50/minute;3/day"  # now the daily limit is the tight one
+    assert [ratelimit.within_limits("198.51.100.3") for _ in range(4)] == [True] * 3 + [False]
+
+
+def test_all_limits_go_to_redis_in_one_round_trip(settings, private_redis):
+    settings.SIGNUP_IP_LIMITS = "10/minute;100/day"
+    ratelimit.within_limits("198.51.100.9")  # scripts loaded, connection open
+    connection = redis.connection.Connection
+    with mock.patch.object(
+        connection,
+        "send_packed_command",
+        autospec=True,
+        side_effect=connection.send_packed_command,
+    ) as sent:
+        assert ratelimit.within_limits("198.51.100.9")
+    assert sent.call_count == 1
+
+
+def test_limits_still_count_after_redis_forgets_its_scripts(settings, private_redis):
+    settings.SIGNUP_IP_LIMITS = "2/minute"
+    assert ratelimit.within_limits("198.51.100.7")
+    redis.Redis.from_url(private_redis.url).script_flush()
+    assert ratelimit.within_limits("198.51.100.7")
+    assert not ratelimit.within_limits("198.51.100.7")
