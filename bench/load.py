@@ -29,7 +29,7 @@ request = function()
     ["Origin"] = "{origin}",
     ["X-Forwarded-For"] = ip,
   }}
-  return wrk.format("POST", "{path}", headers, {body})
+  return wrk.format("{method}", "{path}", headers, {body})
 end
 done = function(summary, latency, requests)
   local errors = summary.errors
@@ -64,9 +64,14 @@ def wrk_binary() -> str:
     return found
 
 
-def post_load(url: str, path: str, body_lua: str, *, connections: int, seconds: float) -> Result:
-    """POST to `path` from `connections` connections for `seconds`, each request fresh."""
-    script = LUA.format(run=uuid.uuid4().hex[:8], origin=url, path=path, body=body_lua)
+def post_load(
+    url: str, path: str, body_lua: str, *, connections: int, seconds: float, method: str = "POST"
+) -> Result:
+    """Send `method` requests to `path` from `connections` connections for `seconds`, each
+    with a fresh address and client IP."""
+    script = LUA.format(
+        run=uuid.uuid4().hex[:8], origin=url, path=path, body=body_lua, method=method
+    )
     with tempfile.TemporaryDirectory() as folder:
         lua = Path(folder) / "post.lua"
         lua.write_text(script)
@@ -109,3 +114,4 @@ def form_body(token: str) -> str:
 
 
 MINIMAL_BODY = '"email=" .. email .. "&newsletter=daily"'
+NO_BODY = "nil"

@@ -53,6 +53,8 @@ class Defaults:
     SIGNUP_WAKE_WITHIN: float = 0.25
     SIGNUP_SWEEP_INTERVAL: int = 5
     SIGNUP_BATCH_SIZE: int = 200
+    # A batch queues its confirmation emails this many to a task message.
+    CONFIRMATIONS_PER_MESSAGE: int = 10
     # How long a web process reuses the lists a form offers before reading them again.
     LISTS_CACHE_SECONDS: int = 30
     # Optional captcha: "turnstile", "hcaptcha" or "friendly" (captcha.PROVIDERS); off if empty.

@@ -19,7 +19,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.utils import timezone, translation
 
-from . import emails, lifecycle, services
+from . import dispatch, emails, lifecycle, services
 from .app_settings import app_settings
 from .models import OutboxItem
 
@@ -45,6 +45,9 @@ class OutboxTask(DjangoTask):
     reject_on_worker_lost = True
     max_retries = None  # the retry window decides, not a count
     log_event = "outbox"  # log lines read event=<log_event>.<outcome>
+    # A task that sends several rows hands a row's retry to the kind's single-row task instead
+    # of retrying itself, which would send the whole batch again.
+    retries_itself = True
 
     def deliver(
         self, kind: type[OutboxItem], item_id: int, compose: Compose, refuse: Refuse
@@ -88,7 +91,12 @@ class OutboxTask(DjangoTask):
         countdown = backoff(item.attempts)
         self._log("retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
         services.record_retry(kind=type(item), item_id=item.pk, countdown=countdown, error=reason)
-        raise self.retry(countdown=countdown, exc=exc)
+        if self.retries_itself:
+            raise self.retry(countdown=countdown, exc=exc)
+        # If this publish fails too, the claim lapses after the countdown and the sweeper
+        # queues the row.
+        dispatch.publish(item.send_task, (item.pk,), countdown=countdown)
+        return "retry"
 
     def _give_up(self, item: OutboxItem, refuse: Refuse, actor: str, reason: str) -> str:
         self._log("gave_up", item, logging.WARNING)

@@ -20,6 +20,21 @@ def send_confirmation(self: OutboxTask, email_id: int) -> str:
     return self.deliver(ConfirmationEmail, email_id, _confirmation_message, _refused_confirmation)
 
 
+@shared_task(
+    bind=True,
+    base=OutboxTask,
+    name="subscriptions.tasks.send_confirmations",
+    log_event="confirmation",
+    retries_itself=False,
+)
+def send_confirmations(self: OutboxTask, email_ids: list[int]) -> list[str]:
+    """Several confirmation emails, one after the other: what a batch of sign-ups queues."""
+    return [
+        self.deliver(ConfirmationEmail, email_id, _confirmation_message, _refused_confirmation)
+        for email_id in email_ids
+    ]
+
+
 def _confirmation_message(confirmation: ConfirmationEmail) -> AnymailMessage | None:
     """Nothing when every list was confirmed, or left, since the sign-up."""
     pending = list(

@@ -21,6 +21,7 @@ from subscriptions.models import (
 pytestmark = pytest.mark.django_db
 
 SEND_CONFIRMATION = "subscriptions.tasks.send_confirmation"
+SEND_CONFIRMATIONS = "subscriptions.tasks.send_confirmations"  # what a batch of sign-ups queues
 CONSENT = services.ConsentInput(
     page_url="/",
     form_id="daily",
@@ -51,7 +52,7 @@ def test_sign_up_records_pending_lists_and_consent_and_queues_one_email_after_co
         assert not published.called  # nothing leaves before the transaction commits
     for callback in callbacks:
         callback()
-    published.assert_called_once_with(SEND_CONFIRMATION, (result.confirmation_email_id,))
+    published.assert_called_once_with(SEND_CONFIRMATIONS, ([result.confirmation_email_id],))
     email = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
     assert sorted(s.newsletter.slug for s in email.subscriptions.all()) == [
         "daily",

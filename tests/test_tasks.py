@@ -15,7 +15,7 @@ from django.utils import timezone
 from subscriptions import dispatch, services
 from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
-from subscriptions.tasks import send_confirmation, sweep_outbox
+from subscriptions.tasks import send_confirmation, send_confirmations, sweep_outbox
 
 from .support.helpers import latest_confirmation, sign_up
 
@@ -239,3 +239,21 @@ def test_sweeper_queues_the_oldest_first(client, newsletters, settings, sweep):
 def test_sending_tasks_go_to_the_email_queue_that_operators_scale_apart(task, queue):
     routed = current_app.amqp.router.route({}, task, args=(), kwargs={})
     assert routed["queue"].name == queue
+
+
+def test_a_batch_task_sends_each_email_and_hands_a_transient_failure_to_its_own_task(
+    client, newsletters, postmark_settings, fake_postmark
+):
+    for address in ("one@example.com", "two@example.com", "three@example.com"):
+        sign_up(client, address)
+    ids = list(ConfirmationEmail.objects.order_by("pk").values_list("pk", flat=True))
+    fake_postmark.faults.fail_statuses = [503]  # the first call fails, the others go through
+    with mock.patch.object(dispatch, "publish") as handed_over:
+        outcome = send_confirmations.apply(args=([ids[1], ids[0], ids[2]],)).get()
+    assert outcome == ["retry", "sent", "sent"]
+    [call] = handed_over.call_args_list
+    assert call.args == ("subscriptions.tasks.send_confirmation", (ids[1],))
+    assert 15 <= call.kwargs["countdown"] <= 30
+    assert {m["To"] for m in fake_postmark.accepted} == {"one@example.com", "three@example.com"}
+    held = ConfirmationEmail.objects.get(pk=ids[1]).claimed_until
+    assert held and held > timezone.now()  # the sweeper leaves it to the retry

@@ -99,6 +99,8 @@ class ConfirmationEmail(OutboxItem):
     """The double opt-in email: one per sign-up, naming every list it asks to confirm."""
 
     send_task: ClassVar[str] = "subscriptions.tasks.send_confirmation"
+    # Takes a list of ids: what a batch of sign-ups queues.
+    send_many_task: ClassVar[str] = "subscriptions.tasks.send_confirmations"
 
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="confirmation_emails"

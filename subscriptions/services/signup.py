@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from .. import dispatch, lifecycle
+from ..app_settings import app_settings
 from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscription
 from .signup_plan import Plan, Planned, load_state, locked_subscribers
 
@@ -99,7 +100,11 @@ def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
             p.subscriber.pk,
             ",".join(str(s.newsletter_id) for s in p.lists),
         )
-        dispatch.enqueue(ConfirmationEmail.send_task, email.pk)
+    dispatch.enqueue_many(
+        ConfirmationEmail.send_many_task,
+        [email.pk for email in emails],
+        per_message=app_settings.CONFIRMATIONS_PER_MESSAGE,
+    )
 
 
 def sign_up(
