@@ -12,7 +12,7 @@ DEV_ENV ?= var/dev.env
 
 export PORT
 
-.PHONY: run dev-env test install lint format bench clean
+.PHONY: run dev-env test install lint format bench bench-smoke clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -58,8 +58,13 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Targets and the latest figures: bench/README.md. wrk (Debian's package) makes the load.
 bench: install
 	$(BIN)/python bench/run.py
+
+# A few seconds of every part, figures only: keeps the harness from rotting (.ci/run runs it).
+bench-smoke: install
+	$(BIN)/python bench/run.py --smoke
 
 clean:
 	rm -rf var $(VENV)

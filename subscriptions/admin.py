@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import lifecycle, services
-from .models import ConfirmationEmail, Consent, Event, Newsletter, Subscriber, Subscription
+from .models import (
+    ConfirmationEmail,
+    Consent,
+    Event,
+    Newsletter,
+    RecordedSignUp,
+    Subscriber,
+    Subscription,
+)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -139,3 +147,14 @@ class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
     search_fields = ["subscriber__email"]
     list_filter = ["form_id", "version"]
+
+
+@admin.register(RecordedSignUp)
+class RecordedSignUpAdmin(ReadOnlyAdmin):
+    """Sign-ups a worker has not processed yet: normally none for more than a second. Rows
+    that stay are a stopped worker (all of them) or a row that fails (attempts, last error)."""
+
+    list_display = ["pk", "created_at", "due_at", "attempts"]
+    list_filter = ["attempts"]
+    readonly_fields = ["created_at", "due_at", "attempts", "last_error", "form_id", "language"]
+    fields = readonly_fields

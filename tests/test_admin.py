@@ -2,9 +2,17 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from subscriptions import services
-from subscriptions.models import ConfirmationEmail, Consent, Event, Subscriber, Subscription
+from subscriptions.models import (
+    ConfirmationEmail,
+    Consent,
+    Event,
+    RecordedSignUp,
+    Subscriber,
+    Subscription,
+)
 
 from .support.helpers import latest_confirmation, sign_up
 
@@ -83,3 +91,24 @@ def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(
     assert not Consent.objects.filter(subscriber_id=bob.pk).exists()
     assert not ConfirmationEmail.objects.filter(subscriber_id=bob.pk).exists()
     assert Subscriber.objects.filter(email="alice@example.com").exists()
+
+
+def test_editors_see_sign_ups_waiting_for_a_worker_and_why_one_keeps_failing(
+    editor_client, newsletters
+):
+    now = timezone.now()
+    RecordedSignUp.objects.create(
+        email="waiting@example.com",
+        newsletter_ids=[newsletters["daily"].pk],
+        wording="W",
+        version="1",
+        created_at=now,
+        due_at=now,
+        attempts=2,
+        last_error="ValueError: bad list",
+    )
+    page = editor_client.get("/admin/subscriptions/recordedsignup/")
+    assert page.status_code == 200 and "1 recorded sign-up" in page.content.decode()
+    row = RecordedSignUp.objects.get()
+    detail = editor_client.get(f"/admin/subscriptions/recordedsignup/{row.pk}/change/")
+    assert "ValueError: bad list" in detail.content.decode()
