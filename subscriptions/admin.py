@@ -156,5 +156,5 @@ class RecordedSignUpAdmin(ReadOnlyAdmin):
 
     list_display = ["pk", "created_at", "due_at", "attempts"]
     list_filter = ["attempts"]
-    readonly_fields = ["created_at", "due_at", "attempts", "last_error", "form_id", "language"]
+    readonly_fields = ("created_at", "due_at", "attempts", "last_error", "form_id", "language")
     fields = readonly_fields
