@@ -13,6 +13,8 @@ from typing import Self
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .subscribers import ConsentFacts
+
 
 class RecordedSignUpQuerySet(models.QuerySet):
     def due(self, *, now: datetime) -> Self:
@@ -23,16 +25,9 @@ class RecordedSignUpQuerySet(models.QuerySet):
         return self.filter(email__iexact=email)
 
 
-class RecordedSignUp(models.Model):
+class RecordedSignUp(ConsentFacts):
     email = models.CharField(_("email"), max_length=254)  # normalised by the form
     newsletter_ids = models.JSONField(_("lists"))
-    # The consent facts only the request knows (GDPR Art. 7(1)).
-    page_url = models.CharField(_("page"), max_length=500, blank=True)
-    form_id = models.CharField(_("form"), max_length=100, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
-    wording = models.TextField(_("wording shown"))
-    version = models.CharField(_("wording version"), max_length=50)
     language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("received"))
     # When a worker should take it: at once, or after a backoff when processing it failed.

@@ -79,17 +79,26 @@ class Subscriber(models.Model):
 Subscriber._meta.get_field("email").register_lookup(Lower)
 
 
-class Consent(models.Model):
-    """Proof of one consent, as GDPR Art. 7(1) asks: when, where, who, and the exact words."""
+class ConsentFacts(models.Model):
+    """What only the sign-up request knows of a consent: where, from whom, and the exact words
+    shown. A recorded sign-up carries them to the worker, which stores them as a Consent."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
-    given_at = models.DateTimeField(_("given at"))
     page_url = models.CharField(_("page"), max_length=500, blank=True)
     form_id = models.CharField(_("form"), max_length=100, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
     wording = models.TextField(_("wording shown"))
     version = models.CharField(_("wording version"), max_length=50)
+
+    class Meta:
+        abstract = True
+
+
+class Consent(ConsentFacts):
+    """Proof of one consent, as GDPR Art. 7(1) asks: when, where, who, and the exact words."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    given_at = models.DateTimeField(_("given at"))
 
     class Meta:
         ordering = ["-given_at"]
