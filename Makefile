@@ -27,6 +27,7 @@ install: $(STAMP)
 # them that exits (a Celery worker can die when its broker does). Ctrl-C stops them all.
 run: install dev-env
 	@mkdir -p $(VAR_DIR)
+	@rm -rf $(VAR_DIR)/prometheus  # per-process metric files of an earlier run
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py load_demo
 	@echo ""

@@ -6,6 +6,7 @@ a 503 with Retry-After.
 """
 
 import logging
+import time
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
@@ -13,7 +14,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from subscriptions.instruments import REQUEST_SECONDS
+
 logger = logging.getLogger("newsroom")
+
+
+class RequestMetricsMiddleware:
+    """Times every request for /metrics, by the view that answered it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        # Only named views: a label per unmatched path would grow without bound.
+        view = match.view_name if match else "unmatched"
+        REQUEST_SECONDS.labels(view).observe(time.perf_counter() - started)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

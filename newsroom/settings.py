@@ -23,6 +23,11 @@ from .env import env_app_settings, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+# prometheus-client's multiprocess mode: every web and worker process of this host writes its
+# metrics here and /metrics adds them up. Set before any process imports prometheus_client,
+# which settings always precede; wiped by whatever starts the processes (make run does).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
 # The app's settings: its defaults, with what the environment sets. Named here too, so that
@@ -58,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newsroom.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above anything that can answer on its own (WhiteNoise, CommonMiddleware): it answers CORS
     # preflights itself and must add its headers to every response under /subscribe/.
@@ -174,7 +180,8 @@ for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_AP
     if _key in ANYMAIL:
         ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
-ANYMAIL["REQUESTS_TIMEOUT"] = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
+_REQUESTS_TIMEOUT = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
+ANYMAIL["REQUESTS_TIMEOUT"] = _REQUESTS_TIMEOUT
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
@@ -209,9 +216,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Hard limit kills a stuck provider call; the lease (SEND_LEASE) outlives it, so no overlap.
 CELERY_TASK_TIME_LIMIT = env_int("SEND_TIME_LIMIT", 60)
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
-if _app.SEND_LEASE <= CELERY_TASK_TIME_LIMIT:
-    # Otherwise a slow but live send could lose its claim and a second send could start.
-    raise ImproperlyConfigured("SEND_LEASE must be longer than SEND_TIME_LIMIT.")
+# Email workers run a thread pool, where Celery enforces no time limit: each provider call is
+# bounded by its own timeout instead, and a sender's claim must outlast the longest batch (its
+# composing and one call). Otherwise a slow but live send could lose its claim to a second one.
+if max(CELERY_TASK_TIME_LIMIT, 2 * _REQUESTS_TIMEOUT) >= _app.SEND_LEASE:
+    raise ImproperlyConfigured(
+        "SEND_LEASE must be longer than SEND_TIME_LIMIT and twice ANYMAIL_REQUESTS_TIMEOUT."
+    )
 # JSON only: tasks take ids, and pickle would let anyone who can write to the broker run code.
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -225,8 +236,8 @@ CELERY_TASK_QUEUES = [Queue("default"), Queue("email")]
 # Every task that sends one email is named send_* (each outbox kind has one), whatever its app.
 CELERY_TASK_ROUTES = {"*.tasks.send_*": {"queue": "email"}}
 CELERY_BEAT_SCHEDULE = {
-    "sweep-outbox": {
-        "task": "subscriptions.tasks.sweep_outbox",
+    "send-due": {
+        "task": "subscriptions.tasks.send_due",
         "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
     },
     "process-sign-ups": {

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.article, name="article"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
     path("", include("subscriptions.urls")),

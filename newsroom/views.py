@@ -1,11 +1,20 @@
 """Project-level pages: the demo article, the health check and the dev mailbox."""
 
+import hmac
+import ipaddress
+import os
+
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+
+from subscriptions.app_settings import app_settings
+from subscriptions.origin import client_ip
+from subscriptions.scrape import DatabaseCollector
 
 from .celery import app
 from .devmail import read_mailbox
@@ -53,6 +62,34 @@ def _broker_ok() -> bool:
         return True
     except Exception:
         return False
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, for operators only: from an allowed network or with the bearer
+    token. Everyone else gets the same 404 as a page that doesn't exist."""
+    if not _may_read_metrics(request):
+        raise Http404
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # What every process of this host measured (blocked sign-ups, latencies).
+        multiprocess.MultiProcessCollector(registry)
+    registry.register(DatabaseCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    token = app_settings.METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if (
+        token
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.encode(), token.encode())
+    ):
+        return True
+    ip = client_ip(request)
+    networks = [ipaddress.ip_network(n, strict=False) for n in app_settings.METRICS_ALLOWED_IPS]
+    return ip is not None and any(ipaddress.ip_address(ip) in n for n in networks)
 
 
 @never_cache

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 
-from . import captcha, ratelimit
+from . import captcha, instruments, ratelimit
 from .app_settings import app_settings
 
 logger = logging.getLogger("subscriptions.abuse")
@@ -69,6 +69,7 @@ def check(fields: Mapping[str, str], *, ip: str | None) -> Verdict:
     )
     if not verdict.allowed:
         logger.info("event=signup.blocked reason=%s", verdict.reason)
+        instruments.SIGNUPS_BLOCKED.labels(verdict.reason).inc()
     return verdict
 
 

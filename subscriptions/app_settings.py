@@ -53,8 +53,6 @@ class Defaults:
     SIGNUP_WAKE_WITHIN: float = 0.25
     SIGNUP_SWEEP_INTERVAL: int = 5
     SIGNUP_BATCH_SIZE: int = 200
-    # A batch queues its confirmation emails this many to a task message.
-    CONFIRMATIONS_PER_MESSAGE: int = 10
     # How long a web process reuses the lists a form offers before reading them again.
     LISTS_CACHE_SECONDS: int = 30
     # Optional captcha: "turnstile", "hcaptcha" or "friendly" (captcha.PROVIDERS); off if empty.
@@ -63,12 +61,20 @@ class Defaults:
     CAPTCHA_SECRET: str = ""
     CAPTCHA_VERIFY_URL: str = ""  # overrides the provider's, e.g. for tests
 
-    # The outbox: a send claims its row for SEND_LEASE seconds; the sweeper re-queues rows
-    # unsent for OUTBOX_GRACE seconds whose lease has run out; transient provider failures
-    # are retried with backoff for SEND_RETRY_WINDOW.
+    # Who may read /metrics: clients in these networks (e.g. "10.0.0.0/8"), or requests with
+    # "Authorization: Bearer <METRICS_TOKEN>". Everyone else gets a 404; with neither set, all.
+    METRICS_ALLOWED_IPS: tuple[str, ...] = ()
+    METRICS_TOKEN: str = ""
+
+    # The outbox: a sender claims up to SEND_BATCH rows for SEND_LEASE seconds and sends them
+    # from SEND_CONCURRENCY threads. It is woken at most once per SEND_WAKE_WITHIN seconds per
+    # process after rows are queued, at each retry's time, and by beat every
+    # OUTBOX_SWEEP_INTERVAL. Transient provider failures are retried for SEND_RETRY_WINDOW.
     SEND_LEASE: int = 120
-    OUTBOX_GRACE: int = 60
-    OUTBOX_SWEEP_INTERVAL: int = 60
+    SEND_BATCH: int = 64
+    SEND_CONCURRENCY: int = 64
+    SEND_WAKE_WITHIN: float = 0.1
+    OUTBOX_SWEEP_INTERVAL: int = 10
     SEND_RETRY_WINDOW: int = 6 * 3600
     SEND_BACKOFF_BASE: int = 30
     SEND_BACKOFF_MAX: int = 1800

@@ -1,23 +1,29 @@
-"""The base of every Celery task that sends one outbox row, and the rules that decide retries.
+"""Sending outbox rows, and the rules that decide retries.
 
-A task built on OutboxTask takes a row id and calls `deliver`. It claims the row (a redelivered
-or duplicated task then finds nothing to do), composes the message in the reader's language,
-sends it, and records the outcome through the flows. Transient provider errors (5xx, 429, no
-answer) are retried with exponential backoff and jitter for SEND_RETRY_WINDOW; a refused
-address and our own misconfiguration are never retried.
+A sender claims rows (the due ones, or the ids a task names), composes each message in its
+reader's language, sends them all at once from a thread pool, and records every outcome
+through the flows. Transient provider errors (5xx, 429, no answer) are retried with
+exponential backoff and jitter for SEND_RETRY_WINDOW: the row keeps its claim until then, and a
+wake-up due at that time sends it again. A refused address and our own misconfiguration are
+never retried.
+
+Each kind of row is described by a Delivery: how to compose its messages and what a refused
+address means for it.
 """
 
 import logging
 import random
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from anymail.message import AnymailMessage
-from celery.contrib.django.task import DjangoTask
-from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from . import dispatch, emails, lifecycle, services
 from .app_settings import app_settings
@@ -25,10 +31,15 @@ from .models import OutboxItem
 
 logger = logging.getLogger("subscriptions.tasks")
 
-# Builds the message for a claimed row; None when nothing is left to send.
-Compose = Callable[[Any], AnymailMessage | None]
-# What a refusal of the address means for the kind: (row id, actor, reason).
-Refuse = Callable[[int, str, str], None]
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: type[OutboxItem]
+    # The messages of claimed rows, by id; None where nothing is left to send.
+    compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
+    # What a refusal of the address means for the kind: (row id, actor, reason).
+    refuse: Callable[[int, str, str], None]
+    log_event: str  # log lines read event=<log_event>.<outcome>
 
 
 def backoff(attempt: int) -> float:
@@ -38,87 +49,132 @@ def backoff(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-class OutboxTask(DjangoTask):
-    # Late acks + reject_on_worker_lost: a worker killed mid-send leaves the message on the
-    # broker for another worker; the claim stops that redelivery from sending twice.
-    acks_late = True
-    reject_on_worker_lost = True
-    max_retries = None  # the retry window decides, not a count
-    log_event = "outbox"  # log lines read event=<log_event>.<outcome>
-    # A task that sends several rows hands a row's retry to the kind's single-row task instead
-    # of retrying itself, which would send the whole batch again.
-    retries_itself = True
+def send_rows(delivery: Delivery, ids: Sequence[int]) -> dict[int, str]:
+    """Send the rows a task names (a redelivered or duplicated task finds them claimed)."""
+    claimed = [pk for pk in ids if services.claim(kind=delivery.kind, item_id=pk)]
+    outcomes = dict.fromkeys(ids, "not claimable")  # sent, closed, gone, or held elsewhere
+    return outcomes | _send_claimed(delivery, claimed)
 
-    def deliver(
-        self, kind: type[OutboxItem], item_id: int, compose: Compose, refuse: Refuse
-    ) -> str:
-        if not services.claim(kind=kind, item_id=item_id):
-            return "not claimable"  # sent, closed, gone, or held by another delivery
-        item = kind.objects.get(pk=item_id)
-        # In the reader's language, not the worker's.
-        with translation.override(item.language or settings.LANGUAGE_CODE):
-            message = compose(item)
-        if message is None:
-            services.record_skipped(kind=kind, item_id=item_id)
-            return "nothing to send"
-        if _past_retry_window(item):
-            return self._give_up(item, refuse, lifecycle.SYSTEM, item.last_error)
-        self._log("attempt", item)
-        try:
-            message_id = emails.send(message)
-        except AnymailError as exc:
-            return self._provider_error(item, exc, refuse)
-        services.record_sent(kind=kind, item_id=item_id, message_id=message_id)
-        self._log("sent", item)
-        return "sent"
 
-    def _provider_error(self, item: OutboxItem, exc: AnymailError, refuse: Refuse) -> str:
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
-        actor = lifecycle.provider(emails.provider_name(exc))
-        status = getattr(exc, "status_code", None) or "none"
-        if isinstance(exc, AnymailRecipientsRefused):
-            self._log("refused", item, logging.WARNING, status=status, error=type(exc).__name__)
-            refuse(item.pk, actor, reason)
-            return "refused"
-        if not emails.is_transient(exc):
-            # Our fault, not the reader's (a bad API token, an unsupported feature): never
-            # retried by itself; `manage.py requeue_confirmations` sends them once it's fixed.
-            self._log("failed", item, logging.ERROR, status=status, error=type(exc).__name__)
-            services.record_failed(kind=type(item), item_id=item.pk, reason=reason)
-            return "failed"
-        if _past_retry_window(item):
-            return self._give_up(item, refuse, actor, reason)
-        countdown = backoff(item.attempts)
-        self._log("retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
-        services.record_retry(kind=type(item), item_id=item.pk, countdown=countdown, error=reason)
-        if self.retries_itself:
-            raise self.retry(countdown=countdown, exc=exc)
-        # If this publish fails too, the claim lapses after the countdown and the sweeper
-        # queues the row.
-        dispatch.publish(item.send_task, (item.pk,), countdown=countdown)
-        return "retry"
+def send_due(delivery: Delivery, *, budget: float = 20.0) -> int:
+    """Send every due row, batch by batch; how many rows were taken.
 
-    def _give_up(self, item: OutboxItem, refuse: Refuse, actor: str, reason: str) -> str:
-        self._log("gave_up", item, logging.WARNING)
-        refuse(item.pk, actor, f"gave up: {reason}")
-        return "gave up"
+    While one batch's provider calls are on the wire, the next batch is claimed and composed:
+    the calls wait on the network, the composing needs the CPU. Stops after `budget` seconds
+    and wakes a fresh task for the rest, inside the time limit.
+    """
+    taken, started, in_flight = 0, time.monotonic(), deque[_Batch]()
+    while True:
+        over = time.monotonic() - started > budget
+        limit = app_settings.SEND_BATCH
+        claimed = [] if over else services.claim_due(kind=delivery.kind, limit=limit)
+        if claimed:
+            in_flight.append(_start(delivery, claimed))
+            taken += len(claimed)
+        if in_flight and (not claimed or len(in_flight) > 1):
+            _finish(delivery, in_flight.popleft())
+        if not claimed and not in_flight:
+            break
+    if over:
+        dispatch.enqueue(services.SEND_DUE_TASK)
+    if taken:
+        logger.info("event=outbox.send_due kind=%s taken=%s", delivery.log_event, taken)
+    return taken
 
-    def _log(
-        self, outcome: str, item: OutboxItem, level: int = logging.INFO, **extra: Any
-    ) -> None:
-        # logfmt, one line per send attempt and outcome: ids and numbers, never the address.
-        fields = "".join(f" {key}={value}" for key, value in extra.items())
-        logger.log(
-            level,
-            "event=%s.%s id=%s attempt=%s%s",
-            self.log_event,
-            outcome,
-            item.pk,
-            item.attempts,
-            fields,
-        )
+
+@dataclass
+class _Batch:
+    outcomes: dict[int, str]  # of the rows settled before sending
+    items: list[OutboxItem]  # the rows being sent
+    results: list["Future[str | Exception]"]
+
+
+def _send_claimed(delivery: Delivery, ids: list[int]) -> dict[int, str]:
+    return _finish(delivery, _start(delivery, ids))
+
+
+def _start(delivery: Delivery, ids: list[int]) -> _Batch:
+    """Compose the claimed rows' messages and hand them to the send threads."""
+    items = {item.pk: item for item in delivery.kind.objects.filter(pk__in=ids)}
+    messages = delivery.compose(list(items.values()))
+    batch = _Batch({}, [], [])
+    for pk, item in items.items():
+        if messages.get(pk) is None:
+            services.record_skipped(kind=delivery.kind, item_id=pk)
+            batch.outcomes[pk] = "nothing to send"
+        elif _past_retry_window(item):
+            batch.outcomes[pk] = _give_up(delivery, item, lifecycle.SYSTEM, item.last_error)
+        else:
+            _log(delivery, "attempt", item, logging.DEBUG)
+            batch.items.append(item)
+    batch.results = emails.send_later([messages[item.pk] for item in batch.items])
+    return batch
+
+
+def _finish(delivery: Delivery, batch: _Batch) -> dict[int, str]:
+    """Wait for a batch's provider calls and record each outcome."""
+    results = [future.result() for future in batch.results]
+    pairs = list(zip(batch.items, results, strict=True))
+    sent = {item.pk: result for item, result in pairs if isinstance(result, str)}
+    services.record_sent_many(kind=delivery.kind, message_ids=sent)
+    for item, result in pairs:
+        if isinstance(result, Exception):
+            batch.outcomes[item.pk] = _failed(delivery, item, result)
+        else:
+            _log(delivery, "sent", item)
+            batch.outcomes[item.pk] = "sent"
+    return batch.outcomes
+
+
+def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+    actor = lifecycle.provider(emails.provider_name(exc))
+    status = getattr(exc, "status_code", None) or "none"
+    error = type(exc).__name__
+    if isinstance(exc, AnymailRecipientsRefused):
+        _log(delivery, "refused", item, logging.WARNING, status=status, error=error)
+        delivery.refuse(item.pk, actor, reason)
+        return "refused"
+    if isinstance(exc, AnymailError) and not emails.is_transient(exc):
+        # Our fault, not the reader's (a bad API token, an unsupported feature): never
+        # retried by itself; `manage.py requeue_confirmations` sends them once it's fixed.
+        _log(delivery, "failed", item, logging.ERROR, status=status, error=error)
+        services.record_failed(kind=delivery.kind, item_id=item.pk, reason=reason)
+        return "failed"
+    if not isinstance(exc, AnymailError):
+        logger.error("event=%s.error id=%s", delivery.log_event, item.pk, exc_info=exc)
+    if _past_retry_window(item):
+        return _give_up(delivery, item, actor, reason)
+    countdown = backoff(item.attempts)
+    _log(delivery, "retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
+    services.record_retry(kind=delivery.kind, item_id=item.pk, countdown=countdown, error=reason)
+    # If this wake-up is lost too, beat's next poll sends the row once its claim lapses.
+    dispatch.publish(services.SEND_DUE_TASK, (), countdown=countdown)
+    return "retry"
+
+
+def _give_up(delivery: Delivery, item: OutboxItem, actor: str, reason: str) -> str:
+    _log(delivery, "gave_up", item, logging.WARNING)
+    delivery.refuse(item.pk, actor, f"gave up: {reason}")
+    return "gave up"
 
 
 def _past_retry_window(item: OutboxItem) -> bool:
     window = timedelta(seconds=app_settings.SEND_RETRY_WINDOW)
     return item.first_attempt_at is not None and timezone.now() - item.first_attempt_at > window
+
+
+def _log(
+    delivery: Delivery, outcome: str, item: OutboxItem, level: int = logging.INFO, **extra: Any
+) -> None:
+    # logfmt, one line per send attempt and outcome: ids and numbers, never the address.
+    fields = "".join(f" {key}={value}" for key, value in extra.items())
+    logger.log(
+        level,
+        "event=%s.%s id=%s attempt=%s%s",
+        delivery.log_event,
+        outcome,
+        item.pk,
+        item.attempts,
+        fields,
+    )

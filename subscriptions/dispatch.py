@@ -10,7 +10,6 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from celery import current_app
@@ -25,14 +24,6 @@ _woken_lock = threading.Lock()
 def enqueue(task_name: str, *args: int) -> None:
     """Publish `task_name(*args)` when the current transaction commits (at once outside one)."""
     transaction.on_commit(functools.partial(publish, task_name, args))
-
-
-def enqueue_many(task_name: str, ids: Sequence[int], *, per_message: int) -> None:
-    """Publish `task_name(ids)` after commit, `per_message` ids to a message: a batch of
-    rows costs a few publishes, not one each, and workers still share it out."""
-    for start in range(0, len(ids), per_message):
-        chunk = list(ids[start : start + per_message])
-        transaction.on_commit(functools.partial(publish, task_name, (chunk,)))
 
 
 def wake(task_name: str, *, within: float) -> None:
@@ -55,6 +46,12 @@ def _wake_now(task_name: str, within: float) -> None:
     if not publish(task_name, (), countdown=within):
         with _woken_lock:
             _woken.pop(task_name, None)  # the next request tries again
+
+
+def forget_wake_ups() -> None:
+    """As a new process starts (tests): the next wake-up of each task is published."""
+    with _woken_lock:
+        _woken.clear()
 
 
 def publish(task_name: str, args: tuple[Any, ...], *, countdown: float | None = None) -> bool:

@@ -4,15 +4,26 @@ PasswordResetForm.send_mail and allauth's render_mail(template_prefix).
 Messages are anymail's AnymailMessage, an EmailMultiAlternatives with typed tags, metadata and
 tracking options; backends other than anymail's (the dev mailbox) ignore those."""
 
+import os
+import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import requests
 from anymail.exceptions import AnymailAPIError, AnymailError
 from anymail.message import AnymailMessage
 from django.conf import settings
+from django.core.mail import get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
+from . import instruments
 from .app_settings import app_settings
 from .models import ConfirmationEmail, Subscription
 from .tokens import make_confirm_token
@@ -23,41 +34,88 @@ def absolute_url(path: str) -> str:
     return app_settings.SITE_URL + path
 
 
-def render_mail(
-    template_prefix: str, context: dict[str, Any], to: str, headers: dict[str, str] | None = None
-) -> AnymailMessage:
+@dataclass(frozen=True)
+class Parts:
+    subject: str
+    text: str
+    html: str
+
+    def filled(self, values: dict[str, str]) -> "Parts":
+        """These parts with each marker replaced by its value, escaped in the HTML as
+        autoescaping would have."""
+        text, html = self.text, self.html
+        for name, value in values.items():
+            text = text.replace(_marker(name), value)
+            html = html.replace(_marker(name), escape(value))
+        return Parts(self.subject, text, html)
+
+
+def render_parts(template_prefix: str, context: dict[str, Any]) -> Parts:
     context = {"site_name": app_settings.SITE_NAME, "site_url": app_settings.SITE_URL, **context}
     # A newline in a subject would start a new header.
     subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    return Parts(
+        subject,
+        render_to_string(f"{template_prefix}_message.txt", context),
+        render_to_string(f"{template_prefix}_message.html", context),
+    )
+
+
+def build_mail(parts: Parts, to: str, headers: dict[str, str] | None = None) -> AnymailMessage:
     message = AnymailMessage(
-        subject=subject,
-        body=render_to_string(f"{template_prefix}_message.txt", context),
+        subject=parts.subject,
+        body=parts.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers=headers or {},
     )
-    message.attach_alternative(
-        render_to_string(f"{template_prefix}_message.html", context), "text/html"
-    )
+    message.attach_alternative(parts.html, "text/html")
     return message
+
+
+def render_mail(
+    template_prefix: str, context: dict[str, Any], to: str, headers: dict[str, str] | None = None
+) -> AnymailMessage:
+    return build_mail(render_parts(template_prefix, context), to, headers)
+
+
+def _marker(name: str) -> str:
+    # Private-use characters: no template, translation or escaping produces or alters them.
+    return f"\ue000{name}\ue000"
+
+
+@lru_cache(maxsize=256)
+def _confirmation_parts(
+    language: str, lists: tuple[str, ...], days: int, site: tuple[str, str]
+) -> Parts:
+    """The confirmation email for these lists, with markers for the address and the link.
+
+    Rendered once per language and set of lists, not once per email: rendering was most of
+    what a send cost the worker. The key holds everything the templates read.
+    """
+    context = {
+        "newsletters": [{"name": name} for name in lists],
+        "email": _marker("email"),
+        "confirm_url": _marker("confirm_url"),
+        "expires_days": days,
+    }
+    return render_parts("subscriptions/email/confirm", context)
 
 
 def confirmation_message(
     confirmation: ConfirmationEmail, subscriptions: Sequence[Subscription]
 ) -> AnymailMessage:
-    newsletters = [s.newsletter for s in subscriptions]
+    """In the current language (the caller sets the reader's)."""
     token = make_confirm_token(confirmation.pk)
     address = confirmation.subscriber.email
-    message = render_mail(
-        "subscriptions/email/confirm",
-        {
-            "newsletters": newsletters,
-            "email": address,
-            "confirm_url": absolute_url(reverse("subscriptions:confirm_link", args=[token])),
-            "expires_days": app_settings.CONFIRMATION_MAX_AGE // 86400,
-        },
-        to=address,
+    parts = _confirmation_parts(
+        translation.get_language() or "",
+        tuple(s.newsletter.name for s in subscriptions),
+        app_settings.CONFIRMATION_MAX_AGE // 86400,
+        (app_settings.SITE_NAME, app_settings.SITE_URL),
     )
+    link = absolute_url(reverse("subscriptions:confirm_link", args=[token]))
+    message = build_mail(parts.filled({"email": address, "confirm_url": link}), to=address)
     # anymail passes these to the provider, so its logs and webhooks tie back to our rows.
     # The metadata key predates the model's rename; messages already sent carry it.
     message.tags = ["confirmation"]
@@ -73,6 +131,64 @@ def send(message: AnymailMessage) -> str:
     message.send(fail_silently=False)
     status = getattr(message, "anymail_status", None)
     return (status.message_id or "") if status and isinstance(status.message_id, str) else ""
+
+
+def send_later(messages: Sequence[AnymailMessage]) -> list["Future[str | Exception]"]:
+    """Start sending; each future holds the provider's message id or the error.
+
+    A provider call waits on the network, not the CPU, so the calls run in threads (up to
+    SEND_CONCURRENCY); each thread keeps one open connection to the provider and reuses it.
+    """
+    return [_executor().submit(_send_or_error, message) for message in messages]
+
+
+def _send_or_error(message: AnymailMessage) -> str | Exception:
+    started = time.perf_counter()
+    try:
+        message.connection = _connection()
+        result: str | Exception = send(message)
+    except Exception as exc:  # the caller decides what each error means for its message
+        result = exc
+    outcome = "error" if isinstance(result, Exception) else "sent"
+    instruments.PROVIDER_CALL_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    return result
+
+
+_local = threading.local()
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _connection() -> Any:
+    # Keyed by the configuration, which tests change between runs.
+    key = (settings.EMAIL_BACKEND, repr(sorted(getattr(settings, "ANYMAIL", {}).items())))
+    cached = getattr(_local, "connection", None)
+    if cached is None or cached[0] != key:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        _read_environment_once(connection)
+        _local.connection = cached = (key, connection)
+    return cached[1]
+
+
+def _read_environment_once(connection: Any) -> None:
+    # requests reads the proxy and CA settings from the environment on every call of a
+    # session (trust_env), which cost a send as much as composing its message. An anymail
+    # connection talks to one API host, so they are read once, with the same rules.
+    session = getattr(connection, "session", None)
+    if isinstance(session, requests.Session) and getattr(connection, "api_url", None):
+        session.proxies = requests.utils.get_environ_proxies(connection.api_url)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        session.verify = ca_bundle or True
+        session.trust_env = False
+
+
+def _executor() -> ThreadPoolExecutor:
+    # One pool per process: a pool made before a fork has no threads in the child.
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        size = app_settings.SEND_CONCURRENCY
+        _pool = (os.getpid(), ThreadPoolExecutor(size, thread_name_prefix="send"))
+    return _pool[1]
 
 
 def is_transient(exc: AnymailError) -> bool:

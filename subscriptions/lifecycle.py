@@ -5,9 +5,11 @@ its timestamp and appends an Event naming the actor, so the history is never byp
 """
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from . import tally
 from .models import Event, Status, Subscription
 
 logger = logging.getLogger("subscriptions")
@@ -68,8 +70,21 @@ def transition_many(
         Event(subscription=s, from_status=b, to_status=to, at=now, actor=actor, detail=detail)
         for s, b in zip(subscriptions, before, strict=True)
     )
+    tally.add(_moves(subscriptions, before, to))
     for subscription, from_status in zip(subscriptions, before, strict=True):
         _log(subscription, from_status, to, actor)
+
+
+def _moves(subscriptions: Sequence[Subscription], before: list[str], to: Status) -> Counter[str]:
+    """The running counts these changes move: out of each old status, into the new one."""
+    moves: Counter[str] = Counter()
+    for subscription, old in zip(subscriptions, before, strict=True):
+        if old:
+            moves[tally.subscriptions(subscription.newsletter_id, old)] -= 1
+        moves[tally.subscriptions(subscription.newsletter_id, to)] += 1
+        if to == Status.UNSUBSCRIBED:
+            moves[tally.unsubscribes(subscription.newsletter_id)] += 1
+    return moves
 
 
 def _apply(subscription: Subscription, to: Status, detail: str, now: datetime) -> None:

@@ -7,17 +7,11 @@ a kind (what a refusal means for a confirmation email, say).
 
 from datetime import datetime, timedelta
 
-from django.apps import apps
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 
 from .app_settings import app_settings
 from .models import OutboxItem, OutboxState
-
-
-def kinds() -> list[type[OutboxItem]]:
-    """Every concrete kind of queued email in the project, whichever app defines it."""
-    return [m for m in apps.get_models() if issubclass(m, OutboxItem)]
 
 
 def claim(kind: type[OutboxItem], item_id: int, now: datetime) -> bool:
@@ -65,15 +59,29 @@ def reopen(kind: type[OutboxItem], item_ids: list[int]) -> None:
     )
 
 
-def take_due(kind: type[OutboxItem], now: datetime, limit: int) -> list[int]:
-    """Rows of a kind the broker may have lost, oldest first, marked as queued again now.
+def claim_due(kind: type[OutboxItem], now: datetime, limit: int) -> list[int]:
+    """Claim up to `limit` rows due for sending, oldest first; call inside a transaction.
 
-    Marked first: a row is queued again at most once per lease, however long the backlog.
+    SKIP LOCKED, so several senders take disjoint rows; the lease then keeps them apart.
     """
-    due = list(
-        kind.objects.due_for_dispatch(
-            now=now, grace=app_settings.OUTBOX_GRACE, requeue_after=app_settings.SEND_LEASE
-        ).values_list("pk", flat=True)[:limit]
+    due = (
+        kind.objects.claimable(now=now).order_by("created_at").select_for_update(skip_locked=True)
     )
-    kind.objects.filter(pk__in=due).update(last_queued_at=now)
-    return due
+    ids = list(due.values_list("pk", flat=True)[:limit])
+    kind.objects.filter(pk__in=ids).update(
+        claimed_until=now + timedelta(seconds=app_settings.SEND_LEASE),
+        attempts=F("attempts") + 1,
+        first_attempt_at=Coalesce(F("first_attempt_at"), now),
+    )
+    return ids
+
+
+def record_sent_many(kind: type[OutboxItem], message_ids: dict[int, str], now: datetime) -> None:
+    # One UPDATE with a CASE for the ids only (bulk_update builds one CASE per field).
+    each = [When(pk=pk, then=Value(message_id[:200])) for pk, message_id in message_ids.items()]
+    kind.objects.filter(pk__in=message_ids).update(
+        state=OutboxState.SENT,
+        closed_at=now,
+        claimed_until=None,
+        message_id=Case(*each, default=F("message_id")),
+    )

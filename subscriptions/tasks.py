@@ -1,50 +1,69 @@
-"""Celery tasks: entry points, like views. They take ids, stay thin and are idempotent: the
-outbox claim makes a redelivered or duplicated send a no-op. The names are part of the queued
-messages, so they never change."""
+"""Celery tasks: entry points, like views. They take ids (or nothing), stay thin and are
+idempotent: an outbox claim makes a redelivered or duplicated send a no-op. The names are part
+of the queued messages, so they never change."""
 
 from anymail.message import AnymailMessage
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+from django.conf import settings
+from django.db.models import prefetch_related_objects
+from django.utils import translation
 
-from . import emails, services
-from .delivery import OutboxTask
+from . import delivery, dispatch, emails, services
 from .models import ConfirmationEmail, Subscription
 
 
-@shared_task(
-    bind=True,
-    base=OutboxTask,
-    name="subscriptions.tasks.send_confirmation",
-    log_event="confirmation",
-)
-def send_confirmation(self: OutboxTask, email_id: int) -> str:
-    return self.deliver(ConfirmationEmail, email_id, _confirmation_message, _refused_confirmation)
+class SendingTask(DjangoTask):
+    # Late acks + reject_on_worker_lost: a worker killed mid-send leaves the message on the
+    # broker for another worker; the claim stops that redelivery from sending twice.
+    acks_late = True
+    reject_on_worker_lost = True
 
 
-@shared_task(
-    bind=True,
-    base=OutboxTask,
-    name="subscriptions.tasks.send_confirmations",
-    log_event="confirmation",
-    retries_itself=False,
-)
-def send_confirmations(self: OutboxTask, email_ids: list[int]) -> list[str]:
-    """Several confirmation emails, one after the other: what a batch of sign-ups queues."""
-    return [
-        self.deliver(ConfirmationEmail, email_id, _confirmation_message, _refused_confirmation)
-        for email_id in email_ids
-    ]
-
-
-def _confirmation_message(confirmation: ConfirmationEmail) -> AnymailMessage | None:
-    """Nothing when every list was confirmed, or left, since the sign-up."""
-    pending = list(
-        Subscription.objects.of_confirmation_email(confirmation.pk).pending().in_list_order()
-    )
-    return emails.confirmation_message(confirmation, pending) if pending else None
+def _confirmation_messages(
+    confirmations: list[ConfirmationEmail],
+) -> dict[int, AnymailMessage | None]:
+    """Each email's message, in its reader's language; nothing where every list was
+    confirmed, or left, since the sign-up."""
+    ids = [c.pk for c in confirmations]
+    pending: dict[int, list[Subscription]] = {pk: [] for pk in ids}
+    for subscription in Subscription.objects.pending_of_confirmation_emails(ids):
+        pending[subscription.confirmation_email_id].append(subscription)
+    prefetch_related_objects(confirmations, "subscriber")
+    messages: dict[int, AnymailMessage | None] = {}
+    for confirmation in confirmations:
+        with translation.override(confirmation.language or settings.LANGUAGE_CODE):
+            lists = pending[confirmation.pk]
+            messages[confirmation.pk] = (
+                emails.confirmation_message(confirmation, lists) if lists else None
+            )
+    return messages
 
 
 def _refused_confirmation(email_id: int, actor: str, reason: str) -> None:
     services.record_undeliverable(email_id=email_id, actor=actor, reason=reason)
+
+
+CONFIRMATIONS = delivery.Delivery(
+    kind=ConfirmationEmail,
+    compose=_confirmation_messages,
+    refuse=_refused_confirmation,
+    log_event="confirmation",
+)
+
+
+@shared_task(base=SendingTask, name="subscriptions.tasks.send_confirmation")
+def send_confirmation(email_id: int) -> str:
+    """One confirmation email (the operators' requeue command, and messages queued before
+    sending went by wake-ups)."""
+    return delivery.send_rows(CONFIRMATIONS, [email_id])[email_id]
+
+
+@shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
+def send_due() -> int:
+    """Send every confirmation email that is due: woken after sign-ups are processed, at a
+    retry's time, and by beat for whatever no wake-up announced."""
+    return delivery.send_due(CONFIRMATIONS)
 
 
 @shared_task(name="subscriptions.tasks.process_sign_ups")
@@ -55,6 +74,6 @@ def process_sign_ups() -> int:
 
 
 @shared_task(name="subscriptions.tasks.sweep_outbox")
-def sweep_outbox() -> int:
-    """Queue again what the broker lost, of every kind (down at sign-up, a worker died)."""
-    return services.sweep_outbox()
+def sweep_outbox() -> None:
+    """Kept for messages an older beat queued: wakes the sender, which finds what is due."""
+    dispatch.enqueue(services.SEND_DUE_TASK)

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from subscriptions import catalog
+from subscriptions import catalog, dispatch
 from subscriptions.abuse import reset_limits
 from subscriptions.models import Newsletter
 
@@ -25,6 +25,12 @@ def _fresh_rate_limits(settings):
 def _fresh_list_cache():
     """Each test reads the lists its own database holds, not a copy an earlier test cached."""
     catalog.forget()
+
+
+@pytest.fixture(autouse=True)
+def _no_recent_wake_ups():
+    """Each test starts as a fresh process: no wake-up published within the last window."""
+    dispatch.forget_wake_ups()
 
 
 @pytest.fixture(autouse=True)

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.worker
 # Short clocks so a test sees several sweeps; the ratios match production's.
 FAST = {
     "OUTBOX_SWEEP_INTERVAL": "2",
-    "OUTBOX_GRACE": "1",
     "SEND_TIME_LIMIT": "5",
     "SEND_LEASE": "6",
+    "ANYMAIL_REQUESTS_TIMEOUT": "2.5",  # a provider call is bounded well inside the lease
     "SEND_BACKOFF_BASE": "1",
     "SEND_BACKOFF_MAX": "2",
 }
@@ -166,7 +166,7 @@ def test_worker_killed_mid_send_sends_exactly_once_after_restart(
 
 
 def test_duplicate_deliveries_and_the_sweeper_make_one_provider_call(stack, fake_postmark, capsys):
-    stack.env.update({**FAST, "OUTBOX_GRACE": "0", "OUTBOX_SWEEP_INTERVAL": "1"})
+    stack.env.update({**FAST, "OUTBOX_SWEEP_INTERVAL": "1"})
     url = stack.start_web()
     fake_postmark.faults.latency = 1.0
     assert sign_up_over_http(url, "raced@example.com").status_code == 200
@@ -211,3 +211,22 @@ def test_concurrent_and_double_submitted_sign_ups_each_get_one_email(stack, fake
             f"\n[fault 6] 300 requests in {elapsed:.1f}s ({300 / elapsed:.0f}/s), no 5xx; "
             f"250 expected, {len(fake_postmark.accepted)} sent"
         )
+
+
+def test_a_send_hung_past_its_timeout_is_not_sent_twice(stack, fake_postmark, capsys):
+    # Email workers run a thread pool, where Celery kills no task: the provider call's own
+    # timeout bounds it, well inside the row's lease, so no second sender can claim it while
+    # the first still waits.
+    stack.env.update({**FAST, "ANYMAIL_REQUESTS_TIMEOUT": "1"})
+    url = stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    fake_postmark.faults.latencies = [3.0]  # the first call hangs past the timeout
+    assert sign_up_over_http(url, "hung@example.com").status_code == 200
+    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    settle(fake_postmark)
+    assert per_address(fake_postmark) == Counter({"hung@example.com": 1})
+    assert fake_postmark.calls == 2  # the hung call, and its retry
+    assert "event=confirmation.retry" in stack.log("worker")
+    with capsys.disabled():
+        print(f"\n[fault 7] hung call: {fake_postmark.calls} provider calls, 1 sent")

@@ -164,7 +164,7 @@ def test_many_sign_ups_wake_the_worker_once_per_window_to_run_after_it(
         mock.patch.object(dispatch, "publish", return_value=True) as published,
         mock.patch("subscriptions.dispatch.time.monotonic", clock),
     ):
-        dispatch._woken.clear()
+        dispatch.forget_wake_ups()
         for i in range(5):
             record(f"r{i}@example.com")
             clock.return_value += settings.SIGNUP_WAKE_WITHIN / 10

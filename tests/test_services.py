@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import dispatch, lifecycle, outbox, services
+from subscriptions import dispatch, lifecycle, services
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,
@@ -21,7 +21,7 @@ from subscriptions.models import (
 pytestmark = pytest.mark.django_db
 
 SEND_CONFIRMATION = "subscriptions.tasks.send_confirmation"
-SEND_CONFIRMATIONS = "subscriptions.tasks.send_confirmations"  # what a batch of sign-ups queues
+SEND_DUE = "subscriptions.tasks.send_due"  # the sender, woken once the emails are committed
 CONSENT = services.ConsentInput(
     page_url="/",
     form_id="daily",
@@ -45,14 +45,14 @@ def sign_up(newsletters, *slugs: str, email: str = "reader@example.com", **kwarg
 
 
 def test_sign_up_records_pending_lists_and_consent_and_queues_one_email_after_commit(
-    newsletters, published, django_capture_on_commit_callbacks
+    newsletters, published, django_capture_on_commit_callbacks, settings
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = sign_up(newsletters, "daily", "weekly-review")
         assert not published.called  # nothing leaves before the transaction commits
     for callback in callbacks:
         callback()
-    published.assert_called_once_with(SEND_CONFIRMATIONS, ([result.confirmation_email_id],))
+    published.assert_called_once_with(SEND_DUE, (), countdown=settings.SEND_WAKE_WITHIN)
     email = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
     assert sorted(s.newsletter.slug for s in email.subscriptions.all()) == [
         "daily",
@@ -89,7 +89,7 @@ def test_a_publish_the_broker_refuses_is_logged_for_the_sweeper_and_not_raised(
     ):
         result = sign_up(newsletters)
     assert broker_down.send_task.called
-    assert "event=publish.failed task=subscriptions.tasks.send_confirmation" in caplog.text
+    assert "event=publish.failed task=subscriptions.tasks.send_due" in caplog.text
     email = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
     assert email.state == OutboxState.QUEUED  # still there for the sweeper
 
@@ -194,13 +194,16 @@ def test_a_refused_address_marks_its_pending_lists_undeliverable_with_the_reason
     ) == {"provider:postmark"}
 
 
-def test_the_sweeper_sweeps_every_kind_of_queued_email(
-    newsletters, published, django_capture_on_commit_callbacks
-):
-    assert ConfirmationEmail in outbox.kinds()
-    email_id = sign_up(newsletters).confirmation_email_id
-    ConfirmationEmail.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    published.reset_mock()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert services.sweep_outbox() == 1
-    published.assert_called_once_with(SEND_CONFIRMATION, (email_id,))
+def test_senders_claim_queued_rows_oldest_first_and_never_twice(newsletters, published, settings):
+    settings.CONFIRMATION_COOLDOWN = 0
+    first = sign_up(newsletters, email="a@example.com").confirmation_email_id
+    second = sign_up(newsletters, email="b@example.com").confirmation_email_id
+    older = timezone.now() - timedelta(minutes=1)
+    ConfirmationEmail.objects.filter(pk=second).update(created_at=older)
+    assert services.claim_due(kind=ConfirmationEmail, limit=1) == [second]
+    assert services.claim_due(kind=ConfirmationEmail, limit=5) == [first]
+    assert services.claim_due(kind=ConfirmationEmail, limit=5) == []  # both held now
+    services.record_sent_many(kind=ConfirmationEmail, message_ids={first: "m-1", second: "m-2"})
+    sent = dict(ConfirmationEmail.objects.values_list("pk", "message_id"))
+    assert sent == {first: "m-1", second: "m-2"}
+    assert set(ConfirmationEmail.objects.values_list("state", flat=True)) == {"sent"}

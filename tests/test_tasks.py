@@ -1,21 +1,19 @@
 """The confirmation task against anymail's Postmark backend and a fake provider on loopback."""
 
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from celery import current_app
-from celery.exceptions import Retry
 from django.core.management import call_command
 from django.utils import timezone
 
 from subscriptions import dispatch, services
 from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
-from subscriptions.tasks import send_confirmation, send_confirmations, sweep_outbox
+from subscriptions.tasks import send_confirmation, send_due
 
 from .support.helpers import latest_confirmation, sign_up
 
@@ -28,11 +26,13 @@ def email_id(client, newsletters, postmark_settings):
     return latest_confirmation().pk
 
 
+SEND_DUE = "subscriptions.tasks.send_due"
+
+
 @dataclass
 class Outcome:
-    """How one run of the task ended, and the countdown of the retry it asked for."""
+    """How one run of the task ended, and the countdown of the wake-up a retry asked for."""
 
-    state: str
     value: object
     countdown: float | None
 
@@ -41,13 +41,11 @@ class Outcome:
 
 
 def run(email_id: int) -> Outcome:
-    """Run the task as a worker would. Eager apply() would re-run a retry at once, ignoring
-    its countdown, so a retry here stops at the Retry the worker would schedule."""
-    retry = Retry("scheduled")
-    with mock.patch.object(send_confirmation, "retry", return_value=retry) as scheduled:
-        result = send_confirmation.apply(args=(email_id,))
-    countdown = scheduled.call_args.kwargs["countdown"] if scheduled.called else None
-    return Outcome(result.state, result.get(), countdown)
+    """Run the task as a worker would, catching the wake-ups it publishes."""
+    with mock.patch.object(dispatch, "publish") as published:
+        value = send_confirmation.apply(args=(email_id,)).get()
+    wakes = [c for c in published.call_args_list if c.args[0] == SEND_DUE]
+    return Outcome(value, wakes[0].kwargs["countdown"] if wakes else None)
 
 
 def test_sends_one_email_naming_the_lists_with_an_absolute_link(email_id, fake_postmark):
@@ -83,8 +81,8 @@ def test_redelivered_task_sends_nothing_twice(email_id, fake_postmark):
 def test_transient_provider_error_retries_with_backoff(email_id, fake_postmark, status):
     fake_postmark.faults.fail_statuses = [status]
     result = run(email_id)
-    assert result.state == "RETRY"
-    assert result.countdown is not None
+    assert result.get() == "retry"
+    assert result.countdown is not None  # the sender is woken when the backoff has passed
     assert 15 <= result.countdown <= 30  # first backoff step: base 30 s, jittered
     request = ConfirmationEmail.objects.get(pk=email_id)
     assert request.state == "queued" and request.attempts == 1
@@ -99,7 +97,7 @@ def test_transient_provider_error_retries_with_backoff(email_id, fake_postmark, 
 
 def test_dropped_connection_counts_as_transient(email_id, fake_postmark):
     fake_postmark.faults.drop_calls = 1
-    assert run(email_id).state == "RETRY"
+    assert run(email_id).get() == "retry"
     assert not fake_postmark.accepted
 
 
@@ -130,7 +128,7 @@ def test_our_own_configuration_error_fails_the_email_but_not_the_reader(
         django_capture_on_commit_callbacks(execute=True),
     ):
         call_command("requeue_confirmations", stdout=io.StringIO())
-    queued.assert_called_once_with("subscriptions.tasks.send_confirmation", (email_id,))
+    queued.assert_called_once_with(SEND_DUE, ())
     assert run(email_id).get() == "sent"  # once the token is fixed
     assert len(fake_postmark.accepted) == 1
 
@@ -180,80 +178,54 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap(settings):
     assert all(900 <= backoff(20) <= 1800 for _ in range(20))
 
 
-@dataclass
-class Sweeper:
-    """Runs the sweeper as beat does; `published` records the task messages it sent."""
-
-    capture: Callable
-    published: mock.Mock
-
-    def __call__(self) -> int:
-        with self.capture(execute=True):
-            return sweep_outbox()
-
-
-@pytest.fixture
-def sweep(django_capture_on_commit_callbacks):
-    with mock.patch.object(dispatch, "publish") as published:
-        yield Sweeper(django_capture_on_commit_callbacks, published)
-
-
-def test_sweeper_requeues_only_old_unclaimed_requests(email_id, sweep):
-    assert sweep() == 0  # younger than the grace period
-    ConfirmationEmail.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    assert sweep() == 1
-    sweep.published.assert_called_once_with("subscriptions.tasks.send_confirmation", (email_id,))
-    assert sweep() == 0  # just queued again: not again before a lease has passed
-    ConfirmationEmail.objects.update(last_queued_at=None)
-    services.claim(kind=ConfirmationEmail, item_id=email_id)
-    assert sweep() == 0  # claimed by a live send: left alone
+def test_the_sender_sends_due_rows_and_leaves_rows_another_sender_holds(email_id, fake_postmark):
+    services.claim(kind=ConfirmationEmail, item_id=email_id)  # another sender has it
+    assert send_due.apply().get() == 0
+    assert not fake_postmark.accepted
     ConfirmationEmail.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert sweep() == 1  # the claim lapsed: its worker died, so send again
-    assert sweep.published.call_count == 2
+    assert send_due.apply().get() == 1  # the claim lapsed: that sender died, so send it
+    assert send_due.apply().get() == 0
+    assert len(fake_postmark.accepted) == 1
 
 
-def test_sweeper_queues_the_oldest_first(client, newsletters, settings, sweep):
+def test_the_sender_sends_the_oldest_first(client, newsletters, postmark_settings, settings):
     settings.CONFIRMATION_COOLDOWN = 0
-    for address in ("first@example.com", "second@example.com"):
+    settings.SEND_BATCH = 1
+    for address in ("second@example.com", "first@example.com"):
         sign_up(client, address)
-    old = timezone.now() - timedelta(minutes=5)
     ConfirmationEmail.objects.filter(subscriber__email="first@example.com").update(
-        created_at=old - timedelta(minutes=1)
+        created_at=timezone.now() - timedelta(minutes=5)
     )
-    ConfirmationEmail.objects.filter(subscriber__email="second@example.com").update(created_at=old)
-    sweep()
-    first = ConfirmationEmail.objects.get(subscriber__email="first@example.com").pk
-    assert sweep.published.call_args_list[0].args == (
-        "subscriptions.tasks.send_confirmation",
-        (first,),
-    )
+    assert send_due.apply().get() == 2
+    claimed = dict(ConfirmationEmail.objects.values_list("subscriber__email", "first_attempt_at"))
+    first, second = claimed["first@example.com"], claimed["second@example.com"]
+    assert first and second and first < second  # taken in that order
+    assert len(postmark_settings.accepted) == 2
+
+
+def test_the_sender_sends_a_batch_at_once_and_wakes_itself_for_a_retry(
+    client, newsletters, postmark_settings
+):
+    for address in ("one@example.com", "two@example.com", "three@example.com"):
+        sign_up(client, address)
+    postmark_settings.faults.fail_statuses = [503]  # one call of the three fails
+    with mock.patch.object(dispatch, "publish") as published:
+        assert send_due.apply().get() == 3
+    assert len(postmark_settings.accepted) == 2
+    [retry] = ConfirmationEmail.objects.filter(state="queued")
+    assert retry.claimed_until and retry.claimed_until > timezone.now()  # held for its retry
+    [wake] = published.call_args_list
+    assert wake.args == (SEND_DUE, ()) and 15 <= wake.kwargs["countdown"] <= 30
 
 
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
         ("subscriptions.tasks.send_confirmation", "email"),
-        ("subscriptions.tasks.sweep_outbox", "default"),
+        ("subscriptions.tasks.send_due", "email"),
+        ("subscriptions.tasks.process_sign_ups", "default"),
     ],
 )
 def test_sending_tasks_go_to_the_email_queue_that_operators_scale_apart(task, queue):
     routed = current_app.amqp.router.route({}, task, args=(), kwargs={})
     assert routed["queue"].name == queue
-
-
-def test_a_batch_task_sends_each_email_and_hands_a_transient_failure_to_its_own_task(
-    client, newsletters, postmark_settings, fake_postmark
-):
-    for address in ("one@example.com", "two@example.com", "three@example.com"):
-        sign_up(client, address)
-    ids = list(ConfirmationEmail.objects.order_by("pk").values_list("pk", flat=True))
-    fake_postmark.faults.fail_statuses = [503]  # the first call fails, the others go through
-    with mock.patch.object(dispatch, "publish") as handed_over:
-        outcome = send_confirmations.apply(args=([ids[1], ids[0], ids[2]],)).get()
-    assert outcome == ["retry", "sent", "sent"]
-    [call] = handed_over.call_args_list
-    assert call.args == ("subscriptions.tasks.send_confirmation", (ids[1],))
-    assert 15 <= call.kwargs["countdown"] <= 30
-    assert {m["To"] for m in fake_postmark.accepted} == {"one@example.com", "three@example.com"}
-    held = ConfirmationEmail.objects.get(pk=ids[1]).claimed_until
-    assert held and held > timezone.now()  # the sweeper leaves it to the retry

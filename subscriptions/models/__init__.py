@@ -11,6 +11,7 @@ from .subscribers import (
     Subscriber,
     Subscription,
 )
+from .tally import Tally
 
 __all__ = [
     "ConfirmationEmail",
@@ -24,4 +25,5 @@ __all__ = [
     "Status",
     "Subscriber",
     "Subscription",
+    "Tally",
 ]

@@ -2,16 +2,16 @@
 it necessary, and sent by a worker after commit.
 
 OutboxItem carries what every kind of queued email shares: the lease a send holds, the counts
-and times the retry rules read, and the "due for dispatch" query the sweeper runs. Each concrete
-kind names the Celery task that sends one of its rows. The confirmation email is the first kind;
+and times the retry rules read, and the "claimable" query a sender runs. Each concrete kind
+names the Celery task that sends one of its rows. The confirmation email is the first kind;
 welcome emails and edition deliveries follow.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar, Self
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from .subscribers import Status, Subscriber, Subscription
@@ -28,24 +28,17 @@ class OutboxQuerySet(models.QuerySet):
     def created_since(self, since: datetime) -> Self:
         return self.filter(created_at__gte=since)
 
+    def count_by_state(self) -> dict[str, int]:
+        return dict(self.values_list("state").annotate(n=Count("pk")).order_by())
+
+    def queued(self) -> Self:
+        """Not sent yet: waiting, being sent, or held for a retry."""
+        return self.filter(state=OutboxState.QUEUED)
+
     def claimable(self, *, now: datetime) -> Self:
         """Queued, and not held by a live claim."""
         return self.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lte=now), state=OutboxState.QUEUED
-        )
-
-    def due_for_dispatch(self, *, now: datetime, grace: int, requeue_after: int) -> Self:
-        """Unsent rows the broker may have lost: old enough, not held by a live claim, and not
-        queued again by the sweeper within `requeue_after`. Oldest first, so a backlog drains
-        in the order it was written."""
-        return (
-            self.claimable(now=now)
-            .filter(
-                Q(last_queued_at__isnull=True)
-                | Q(last_queued_at__lte=now - timedelta(seconds=requeue_after)),
-                created_at__lte=now - timedelta(seconds=grace),
-            )
-            .order_by("created_at")
         )
 
 
@@ -54,6 +47,8 @@ class OutboxItem(models.Model):
 
     # The Celery task, by name, that sends one row of the kind (it takes the row's id).
     send_task: ClassVar[str]
+    # The kind's label in metrics (newsroom_emails_total{kind=...}).
+    metric_kind: ClassVar[str]
 
     state = models.CharField(
         _("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.QUEUED
@@ -62,9 +57,6 @@ class OutboxItem(models.Model):
     # A send holds the row until this moment; a dead worker's claim lapses by itself.
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_queued_at = models.DateTimeField(
-        _("last re-queued by the sweeper"), null=True, blank=True
-    )
     # The reader's language: the email is written in it, not in the worker's.
     language = models.CharField(_("language"), max_length=10, blank=True)
     first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
@@ -99,8 +91,7 @@ class ConfirmationEmail(OutboxItem):
     """The double opt-in email: one per sign-up, naming every list it asks to confirm."""
 
     send_task: ClassVar[str] = "subscriptions.tasks.send_confirmation"
-    # Takes a list of ids: what a batch of sign-ups queues.
-    send_many_task: ClassVar[str] = "subscriptions.tasks.send_confirmations"
+    metric_kind: ClassVar[str] = "confirmation"
 
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.CASCADE, related_name="confirmation_emails"

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +127,17 @@ class SubscriptionQuerySet(models.QuerySet):
         """The subscriptions one confirmation email asks the reader to confirm."""
         return self.filter(confirmation_emails=email_id)
 
+    def pending_of_confirmation_emails(self, ids: list[int]) -> "SubscriptionQuerySet":
+        """The pending lists of several confirmation emails, each row annotated with its
+        `confirmation_email_id` (a list asked for twice appears twice), in display order."""
+        return (
+            self.filter(confirmation_emails__in=ids, status=Status.PENDING)
+            .annotate(confirmation_email_id=F("confirmation_emails"))
+            .select_related("newsletter")
+            .only("pk", "newsletter__name", "newsletter__sort_order")
+            .order_by("newsletter__sort_order", "pk")
+        )
+
     def not_asked_since(self, moment: datetime) -> "SubscriptionQuerySet":
         """Those no confirmation email created after `moment` covers too."""
         return self.exclude(confirmation_emails__created_at__gt=moment)
@@ -134,6 +145,10 @@ class SubscriptionQuerySet(models.QuerySet):
     def recently_requested(self, *, since: datetime) -> "SubscriptionQuerySet":
         """Subscriptions a confirmation was queued for after `since` (the cooldown)."""
         return self.filter(confirmation_emails__created_at__gte=since).distinct()
+
+    def count_by_list_and_status(self) -> dict[tuple[int, str], int]:
+        counted = self.values_list("newsletter", "status").annotate(n=Count("pk")).order_by()
+        return {(newsletter, status): n for newsletter, status, n in counted}
 
     def with_list(self) -> "SubscriptionQuerySet":
         return self.select_related("newsletter")

@@ -9,14 +9,17 @@ dispatch.py, so a task never sees a row its transaction has not committed.
 from .intake import process_recorded_sign_ups, record_sign_up
 from .membership import ConfirmResult, confirm, erase_subscriber, unsubscribe
 from .sending import (
+    SEND_DUE_TASK,
     claim,
+    claim_due,
     record_failed,
     record_retry,
     record_sent,
+    record_sent_many,
     record_skipped,
     record_undeliverable,
+    recount_tallies,
     requeue_failed_confirmations,
-    sweep_outbox,
 )
 from .signup import (
     ConsentInput,
@@ -28,24 +31,27 @@ from .signup import (
 )
 
 __all__ = [
+    "SEND_DUE_TASK",
     "ConfirmResult",
     "ConsentInput",
     "SignUpEntry",
     "SignUpResult",
     "claim",
+    "claim_due",
     "confirm",
     "erase_subscriber",
     "process_recorded_sign_ups",
     "record_failed",
     "record_retry",
     "record_sent",
+    "record_sent_many",
     "record_sign_up",
     "record_skipped",
     "record_undeliverable",
+    "recount_tallies",
     "requeue_failed_confirmations",
     "resend_confirmation",
     "sign_up",
     "sign_up_many",
-    "sweep_outbox",
     "unsubscribe",
 ]

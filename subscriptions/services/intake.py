@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from .. import dispatch
+from .. import dispatch, tally
 from ..app_settings import app_settings
 from ..models import RecordedSignUp
 from .signup import ConsentInput, SignUpEntry, sign_up_many
@@ -107,6 +107,7 @@ def _process_one(pk: int, now: datetime) -> int:
 def _sign_up_and_delete(rows: list[RecordedSignUp]) -> None:
     sign_up_many(entries=[_entry(row) for row in rows])
     RecordedSignUp.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    tally.add({tally.SIGNUPS_PROCESSED: len(rows)})
 
 
 def _entry(row: RecordedSignUp) -> SignUpEntry:

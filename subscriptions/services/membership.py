@@ -1,13 +1,14 @@
 """Confirming, leaving and erasure: the reader's (or an editor's) changes to what they get."""
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from .. import lifecycle
+from .. import lifecycle, tally
 from ..models import RecordedSignUp, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")
@@ -68,6 +69,9 @@ def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
     subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
     if subscriber is not None:
         RecordedSignUp.objects.of_address(subscriber.email).delete()
+        # Their subscriptions leave the running counts with them.
+        gone = subscriber.subscriptions.values_list("newsletter_id", "status")
+        tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
     deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)

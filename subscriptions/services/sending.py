@@ -3,17 +3,19 @@ the broker lost. The same for every kind of queued email (models.OutboxItem); wh
 means is particular to a kind, so each kind has its own flow for that."""
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from .. import dispatch, lifecycle, outbox
+from .. import dispatch, lifecycle, outbox, tally
 from ..models import ConfirmationEmail, OutboxItem, OutboxState, Status, Subscription
 
 logger = logging.getLogger("subscriptions")
 
-SWEEP_BATCH = 1000  # per kind and sweep; the next sweep takes the rest
+# Sends every kind's due rows: woken after rows are queued, at a retry's time, and by beat.
+SEND_DUE_TASK = "subscriptions.tasks.send_due"
 
 
 def claim(*, kind: type[OutboxItem], item_id: int, now: datetime | None = None) -> bool:
@@ -26,12 +28,14 @@ def record_sent(
     *, kind: type[OutboxItem], item_id: int, message_id: str, now: datetime | None = None
 ) -> None:
     outbox.record_sent(kind, item_id, message_id, now or timezone.now())
+    _count(kind, "sent")
 
 
 @transaction.atomic
 def record_skipped(*, kind: type[OutboxItem], item_id: int, now: datetime | None = None) -> None:
     """Nothing left to send (confirmed or left meanwhile): close the row without sending."""
     outbox.close(kind, item_id, OutboxState.SKIPPED, "", now or timezone.now())
+    _count(kind, "skipped")
 
 
 @transaction.atomic
@@ -46,6 +50,7 @@ def record_retry(
     """A transient provider error: hold the claim through the backoff before the retry."""
     until = (now or timezone.now()) + timedelta(seconds=countdown)
     outbox.hold_for_retry(kind, item_id, until, error)
+    _count(kind, "retried")
 
 
 @transaction.atomic
@@ -58,6 +63,7 @@ def record_failed(
     fixed, requeue_failed_confirmations sends confirmation emails again.
     """
     outbox.close(kind, item_id, OutboxState.FAILED, reason, now or timezone.now())
+    _count(kind, "failed")
 
 
 @transaction.atomic
@@ -72,6 +78,7 @@ def record_undeliverable(
     now = now or timezone.now()
     confirmation = ConfirmationEmail.objects.get(pk=email_id)
     outbox.close(ConfirmationEmail, email_id, OutboxState.FAILED, reason, now)
+    _count(ConfirmationEmail, "refused")
     refused = (
         Subscription.objects.select_for_update(of=("self",))
         .of_confirmation_email(email_id)
@@ -91,22 +98,43 @@ def requeue_failed_confirmations(*, since: datetime) -> list[int]:
         ConfirmationEmail.objects.failed_with_pending(since=since).values_list("pk", flat=True)
     )
     outbox.reopen(ConfirmationEmail, ids)
-    for email_id in ids:
-        dispatch.enqueue(ConfirmationEmail.send_task, email_id)
+    _count(ConfirmationEmail, "requeued", len(ids))
+    if ids:
+        dispatch.enqueue(SEND_DUE_TASK)
     return ids
 
 
-def sweep_outbox(*, now: datetime | None = None) -> int:
-    """Queue again every kind's rows the broker lost (down at sign-up, or a worker died
-    mid-send). Returns how many it queued."""
-    now = now or timezone.now()
-    queued = 0
-    for kind in outbox.kinds():
-        with transaction.atomic():
-            due = outbox.take_due(kind, now, SWEEP_BATCH)
-            for item_id in due:
-                dispatch.enqueue(kind.send_task, item_id)
-        queued += len(due)
-    if queued:
-        logger.info("event=outbox.sweep requeued=%s", queued)
-    return queued
+@transaction.atomic
+def claim_due(*, kind: type[OutboxItem], limit: int, now: datetime | None = None) -> list[int]:
+    """Take up to `limit` queued rows nobody holds, oldest first: what a sender sends next."""
+    return outbox.claim_due(kind, now or timezone.now(), limit)
+
+
+@transaction.atomic
+def record_sent_many(
+    *, kind: type[OutboxItem], message_ids: dict[int, str], now: datetime | None = None
+) -> None:
+    """Close the rows the provider accepted, with its message id for each, in one UPDATE."""
+    if message_ids:
+        outbox.record_sent_many(kind, message_ids, now or timezone.now())
+        _count(kind, "sent", len(message_ids))
+
+
+def _count(kind: type[OutboxItem], outcome: str, n: int = 1) -> None:
+    tally.add({tally.emails(kind.metric_kind, outcome): n})
+
+
+@transaction.atomic
+def recount_tallies() -> dict[str, int]:
+    """Count the running counts again from the rows (after a restore, or hand edits in the
+    database). Statuses are counted as they stand; emails by how their sending ended."""
+    counts: Counter[str] = Counter()
+    for (newsletter_id, status), n in Subscription.objects.count_by_list_and_status().items():
+        counts[tally.subscriptions(newsletter_id, status)] = n
+    kind = ConfirmationEmail.metric_kind
+    for state, n in ConfirmationEmail.objects.count_by_state().items():
+        counts[tally.emails(kind, "queued")] += n  # every email was queued once
+        if state != OutboxState.QUEUED:
+            counts[tally.emails(kind, state)] = n  # sent, failed, skipped
+    tally.replace_subscriptions_and_emails(counts)
+    return dict(counts)

@@ -16,9 +16,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone, translation
 
-from .. import dispatch, lifecycle
+from .. import dispatch, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscription
+from .sending import SEND_DUE_TASK
 from .signup_plan import Plan, Planned, load_state, locked_subscribers
 
 logger = logging.getLogger("subscriptions")
@@ -89,6 +90,7 @@ def _give_consents(
 
 def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
     emails = ConfirmationEmail.objects.bulk_create(p.email for p in planned if p.email)
+    tally.add({tally.emails(ConfirmationEmail.metric_kind, "queued"): len(emails)})
     through = ConfirmationEmail.subscriptions.through
     through.objects.bulk_create(
         through(confirmationemail=p.email, subscription=s) for p in planned for s in p.lists
@@ -100,11 +102,8 @@ def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
             p.subscriber.pk,
             ",".join(str(s.newsletter_id) for s in p.lists),
         )
-    dispatch.enqueue_many(
-        ConfirmationEmail.send_many_task,
-        [email.pk for email in emails],
-        per_message=app_settings.CONFIRMATIONS_PER_MESSAGE,
-    )
+    if emails:
+        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
 
 
 def sign_up(

@@ -5,6 +5,7 @@ inject faults: fail calls with a status, refuse recipients (406 inactive / 300 i
 latency, or drop the connection without an answer.
 """
 
+import argparse
 import json
 import select
 import threading
@@ -29,11 +30,13 @@ class Faults:
     inactive: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 406
     invalid: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 300
     latency: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # one per upcoming call, then latency
 
 
 class FakePostmark:
     def __init__(self) -> None:
         self.accepted: list[dict] = []
+        self.accepted_at: list[tuple[str, float]] = []  # (To, when), for latency figures
         self.calls = 0
         self.faults = Faults()
         self.lock = threading.Lock()
@@ -68,6 +71,10 @@ class FakePostmark:
         )
         return list(self.accepted)
 
+    def _delay(self) -> float:
+        with self.lock:
+            return self.faults.latencies.pop(0) if self.faults.latencies else self.faults.latency
+
     def _decide(self, payload: dict) -> tuple[str, int | None]:
         with self.lock:
             self.calls += 1
@@ -87,6 +94,11 @@ class FakePostmark:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keeps connections open, as providers' APIs do; no Nagle delay between the
+            # headers and the body of an answer on a kept-open connection.
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
 
@@ -94,16 +106,23 @@ class FakePostmark:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 payload = json.loads(body or b"{}")
                 outcome, status = fake._decide(payload)
-                if fake.faults.latency:
-                    time.sleep(fake.faults.latency)
+                if delay := fake._delay():
+                    time.sleep(delay)
                 if outcome == "drop" or self._client_gone():
                     self.close_connection = True
                     return
                 if outcome == "ok":  # accepted before answering, as a provider commits first
                     with fake.lock:
                         fake.accepted.append(payload)
+                        fake.accepted_at.append((payload.get("To", ""), time.time()))
                 assert status is not None  # only a dropped call has none
                 self._send(status, fake._reply(outcome, status, payload))
+
+            def do_GET(self) -> None:
+                # What the bench reads from a fake provider running in its own process.
+                with fake.lock:
+                    stats = {"calls": fake.calls, "accepted": fake.accepted_at}
+                    self._send(200, stats)
 
             def _client_gone(self) -> bool:
                 # Like a provider that accepts only while the caller still waits: a worker
@@ -137,3 +156,14 @@ class FakePostmark:
         if outcome == "invalid":
             return {"ErrorCode": 300, "Message": f"Invalid 'To' address: '{to}'."}
         return {"ErrorCode": 0, "Message": f"Simulated failure {status}"}
+
+
+if __name__ == "__main__":
+    # A provider for the bench, in its own process so that it takes no CPU from the sender
+    # it measures: python -m tests.support.fake_postmark --latency 0.1 (prints its URL).
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.0)
+    server = FakePostmark()
+    server.faults.latency = parser.parse_args().latency
+    print(server.url, flush=True)
+    server._server.serve_forever(poll_interval=0.05)

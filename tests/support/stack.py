@@ -65,8 +65,9 @@ class Stack:
         self.restarts: dict[str, int] = {}
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._supervise, daemon=True)
-        self.env = {
-            **os.environ,
+        # What an operator's environment file would hold (the systemd units' EnvironmentFile);
+        # the processes started here also inherit this test run's own environment.
+        self.app_env = {
             "DJANGO_SETTINGS_MODULE": "newsroom.settings",
             "PYTHONUNBUFFERED": "1",
             "DEBUG": "0",
@@ -88,8 +89,10 @@ class Stack:
             "SIGNUP_IP_LIMITS": "100000/minute",
             "SEND_BACKOFF_BASE": "1",
             "SEND_BACKOFF_MAX": "2",
+            **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}),
             **env,
         }
+        self.env = {**os.environ, **self.app_env}
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
@@ -136,6 +139,8 @@ class Stack:
             "worker",
             "-Q",
             "email,default",
+            "--pool",
+            "threads",  # as make run and the systemd units run it
             "--concurrency",
             str(concurrency),
             "--hostname",
@@ -184,11 +189,15 @@ class Stack:
             )
         else:
             folder = str(self.workdir / "broker" / "queue")
+            control = str(self.workdir / "broker" / "control")
+            # As newsroom/celery.py does: kombu fails on a missing folder instead of creating it.
+            for path in (folder, control):
+                os.makedirs(path, exist_ok=True)
             client.conf.update(broker_url="filesystem://")
             client.conf.broker_transport_options = {
                 "data_folder_in": folder,
                 "data_folder_out": folder,
-                "control_folder": str(self.workdir / "broker" / "control"),
+                "control_folder": control,
             }
         return client
 

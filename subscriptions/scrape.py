@@ -1,0 +1,92 @@
+"""The numbers /metrics reads from the database at scrape time, so that they are right however
+many web and worker processes and hosts there are. Each is a running count (models.Tally) or a
+query on a small, indexed set: a scrape costs a few milliseconds at a million subscriptions."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from . import tally
+from .models import ConfirmationEmail, Newsletter, RecordedSignUp, Status
+
+OUTCOMES = ("queued", "sent", "retried", "refused", "failed", "skipped", "requeued")
+
+
+class DatabaseCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        counts = tally.counts()
+        slugs = dict(Newsletter.objects.values_list("pk", "slug"))
+        yield from _sign_ups(counts)
+        yield _emails(counts)
+        yield from _subscriptions(counts, slugs)
+        yield from _waiting(
+            "newsroom_outbox",
+            "Emails queued and not sent yet, and the oldest one's age, by kind.",
+            {"confirmation": ConfirmationEmail.objects.queued()},
+        )
+
+
+def _sign_ups(counts: dict[str, int]) -> Iterator[Metric]:
+    waiting = RecordedSignUp.objects.all()
+    processed = counts[tally.SIGNUPS_PROCESSED]
+    recorded = CounterMetricFamily(
+        "newsroom_signups_recorded", "Sign-ups the endpoint accepted and recorded."
+    )
+    recorded.add_metric([], processed + waiting.count())
+    yield recorded
+    done = CounterMetricFamily(
+        "newsroom_signups_processed", "Recorded sign-ups a worker turned into subscriptions."
+    )
+    done.add_metric([], processed)
+    yield done
+    yield from _waiting(
+        "newsroom_signups",
+        "Recorded sign-ups waiting for a worker, and the oldest one's age.",
+        {"": waiting},
+    )
+
+
+def _emails(counts: dict[str, int]) -> Metric:
+    family = CounterMetricFamily(
+        "newsroom_emails",
+        "Emails by what happened to them: queued, sent, retried (a transient provider error), "
+        "refused (the address, or given up after the retry window), failed (our provider "
+        "configuration), skipped (nothing left to confirm), requeued (by an operator).",
+        labels=["kind", "outcome"],
+    )
+    for outcome in OUTCOMES:
+        family.add_metric(["confirmation", outcome], counts[tally.emails("confirmation", outcome)])
+    return family
+
+
+def _subscriptions(counts: dict[str, int], slugs: dict[int, str]) -> Iterator[Metric]:
+    now = GaugeMetricFamily(
+        "newsroom_subscriptions", "Subscriptions by list and status.", labels=["list", "status"]
+    )
+    left = CounterMetricFamily(
+        "newsroom_unsubscribes", "Subscriptions that left a list, by list.", labels=["list"]
+    )
+    for pk, slug in sorted(slugs.items(), key=lambda item: item[1]):
+        for status in Status:
+            now.add_metric([slug, status.value], counts[tally.subscriptions(pk, status.value)])
+        left.add_metric([slug], counts[tally.unsubscribes(pk)])
+    yield now
+    yield left
+
+
+def _waiting(name: str, documentation: str, sets: dict[str, QuerySet[Any]]) -> Iterator[Metric]:
+    """`name`_waiting and `name`_oldest_waiting_seconds, by kind where there are kinds."""
+    labels = ["kind"] if any(sets) else []
+    count = GaugeMetricFamily(f"{name}_waiting", documentation, labels=labels)
+    age = GaugeMetricFamily(f"{name}_oldest_waiting_seconds", documentation, labels=labels)
+    for kind, rows in sets.items():
+        oldest = rows.order_by("created_at").values_list("created_at", flat=True).first()
+        key = [kind] if kind else []
+        count.add_metric(key, rows.count())
+        age.add_metric(key, (timezone.now() - oldest).total_seconds() if oldest else 0.0)
+    yield count
+    yield age

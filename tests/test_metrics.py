@@ -1,0 +1,136 @@
+"""/metrics: what operators graph and alert on, after a sign-up, a send and a failure; and
+nobody else can read it."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from prometheus_client.parser import text_string_to_metric_families
+
+from subscriptions import services
+from subscriptions.models import ConfirmationEmail, Tally
+from subscriptions.tasks import send_confirmation, send_due
+
+from .support.helpers import sign_up
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "scrape-token-0123456789"
+
+
+@pytest.fixture
+def scrape(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+
+    def read() -> dict[str, float]:
+        answer = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+        assert answer.status_code == 200
+        assert answer["Content-Type"].startswith("text/plain")
+        return samples(answer.content.decode())
+
+    return read
+
+
+def samples(text: str) -> dict[str, float]:
+    """Each sample as name{label="value",...} -> value, labels sorted."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}"] = sample.value
+    return found
+
+
+def test_metrics_count_a_sign_up_its_send_and_a_failure(
+    client, newsletters, scrape, postmark_settings
+):
+    before = scrape()
+    assert before["newsroom_signups_recorded_total{}"] == 0
+    sign_up(client, "reader@example.com", "daily", "weekly-review")
+    after = scrape()
+    assert after["newsroom_signups_recorded_total{}"] == 1
+    assert after["newsroom_signups_processed_total{}"] == 1
+    assert after['newsroom_emails_total{kind="confirmation",outcome="queued"}'] == 1
+    assert after['newsroom_subscriptions{list="daily",status="pending"}'] == 1
+    assert after['newsroom_outbox_waiting{kind="confirmation"}'] == 1
+    assert send_due.apply().get() == 1
+    sent = scrape()
+    assert sent['newsroom_emails_total{kind="confirmation",outcome="sent"}'] == 1
+    assert sent['newsroom_outbox_waiting{kind="confirmation"}'] == 0
+    assert sent['newsroom_provider_call_seconds_count{outcome="sent"}'] >= 1
+    postmark_settings.faults.fail_statuses = [401]  # our provider token was revoked
+    sign_up(client, "other@example.com", "daily")
+    email_id = ConfirmationEmail.objects.latest("pk").pk
+    assert send_confirmation.apply(args=(email_id,)).get() == "failed"
+    failed = scrape()
+    assert failed['newsroom_emails_total{kind="confirmation",outcome="failed"}'] == 1
+    assert failed['newsroom_subscriptions{list="daily",status="pending"}'] == 2
+
+
+def test_statuses_move_with_confirmations_and_unsubscribes(client, newsletters, scrape):
+    sign_up(client, "reader@example.com", "daily")
+    services.confirm(email_id=ConfirmationEmail.objects.get().pk)
+    confirmed = scrape()
+    assert confirmed['newsroom_subscriptions{list="daily",status="pending"}'] == 0
+    assert confirmed['newsroom_subscriptions{list="daily",status="confirmed"}'] == 1
+    services.unsubscribe(subscription_id=newsletters["daily"].subscriptions.get().pk)
+    left = scrape()
+    assert left['newsroom_subscriptions{list="daily",status="unsubscribed"}'] == 1
+    assert left['newsroom_unsubscribes_total{list="daily"}'] == 1
+
+
+def test_erasing_a_subscriber_takes_their_subscriptions_out_of_the_counts(
+    client, newsletters, scrape
+):
+    sign_up(client, "gone@example.com", "daily", "weekly-review")
+    subscriber_id = ConfirmationEmail.objects.get().subscriber_id
+    services.erase_subscriber(subscriber_id=subscriber_id, actor="editor:kate")
+    counts = scrape()
+    assert counts['newsroom_subscriptions{list="daily",status="pending"}'] == 0
+    assert counts['newsroom_subscriptions{list="weekly-review",status="pending"}'] == 0
+
+
+def test_blocked_sign_ups_and_request_times_come_from_the_processes(client, newsletters, scrape):
+    sign_up(client, "bot@example.com", website="http://spam.example")
+    counts = scrape()
+    assert counts['newsroom_signups_blocked_total{reason="honeypot"}'] >= 1
+    assert counts['newsroom_request_seconds_count{view="subscriptions:subscribe"}'] >= 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": TOKEN}],
+    ids=["no token", "wrong token", "not a bearer token"],
+)
+def test_metrics_are_a_404_without_the_token(client, settings, headers):
+    settings.METRICS_TOKEN = TOKEN
+    answer = client.get("/metrics", **headers)
+    assert answer.status_code == 404
+    assert "newsroom_" not in answer.content.decode()
+
+
+def test_metrics_are_a_404_when_nothing_allows_anyone(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+
+
+def test_an_allowed_network_reads_metrics_without_a_token(client, settings, db):
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    assert client.get("/metrics", REMOTE_ADDR="10.20.30.40").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="192.0.2.7").status_code == 404
+    body = client.get("/metrics", REMOTE_ADDR="10.0.0.1").content.decode()
+    assert re.search(r"^newsroom_signups_waiting 0\.0$", body, re.MULTILINE)
+
+
+def test_recounting_from_the_rows_gives_the_counts_the_changes_kept(client, newsletters, scrape):
+    sign_up(client, "one@example.com", "daily", "weekly-review")
+    sign_up(client, "two@example.com", "daily")
+    services.confirm(email_id=ConfirmationEmail.objects.earliest("pk").pk)
+    kept = scrape()
+    Tally.objects.filter(key__startswith="subscriptions:").update(value=999)  # drifted
+    call_command("recount_tallies", stdout=io.StringIO())
+    recounted = scrape()
+    for key, value in kept.items():
+        if key.startswith(("newsroom_subscriptions{", "newsroom_emails_total{")):
+            assert recounted[key] == value, key
