@@ -27,6 +27,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench import inside_sending  # noqa: E402
 from subscriptions import services  # noqa: E402
 from subscriptions.abuse import make_form_token  # noqa: E402
 from subscriptions.app_settings import app_settings  # noqa: E402
@@ -134,11 +135,18 @@ def _timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+COMMANDS: dict[str, Callable[..., dict[str, Any]]] = {
+    "states": states,
+    "count": count,
+    "drain": drain,
+    "reset": inside_sending.reset,
+    "queue": inside_sending.queue,
+    "wake": inside_sending.wake,
+    "queued_at": inside_sending.queued_at,
+    "million": inside_sending.a_million,
+}
+
 if __name__ == "__main__":
-    command = sys.argv[1]
-    if command == "states":
-        print(json.dumps(states()))
-    elif command == "count":
-        print(json.dumps(count()))
-    else:
-        print(json.dumps(drain(int(sys.argv[2]))))
+    command, *arguments = sys.argv[1:]
+    values = [int(a) if a.isdigit() else a for a in arguments]
+    print(json.dumps(COMMANDS[command](*values)))

@@ -1,0 +1,184 @@
+"""The sending part of the bench: a fake provider in its own process with a set latency, real
+`celery worker` processes as deployed (thread pool), and the figures operators care about:
+confirmation latency under a steady sign-up rate, one process's send rate and CPU per send,
+and the /metrics scrape at a million subscriptions."""
+
+import contextlib
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from bench.server import BIN, ROOT
+
+METRICS_TOKEN = "bench-" + uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def provider(latency: float) -> Iterator[str]:
+    """A Postmark-compatible fake on loopback answering after `latency` seconds."""
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_postmark", "--latency", str(latency)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert fake.stdout is not None
+        yield fake.stdout.readline().strip()
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+def accepted(provider_url: str) -> list[tuple[str, float]]:
+    return [(to, at) for to, at in requests.get(provider_url, timeout=10).json()["accepted"]]
+
+
+def with_provider(env: dict[str, str], provider_url: str) -> dict[str, str]:
+    return env | {
+        "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "bench",
+        "ANYMAIL_POSTMARK_API_URL": provider_url,
+    }
+
+
+@contextlib.contextmanager
+def worker(env: dict[str, str], queues: str, workdir: Path) -> Iterator[subprocess.Popen]:
+    """One `celery worker` process, as the systemd unit runs it."""
+    log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
+    args = [str(BIN / "celery"), "-A", "newsroom", "worker", "-Q", queues, "--pool", "threads"]
+    args += ["--concurrency", "4", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _until(lambda: "ready." in log.read_text(errors="replace"), 60, "the worker to start")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _until(done: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def worker_rate(
+    inside: Callable[..., dict], env: dict[str, str], workdir: Path, n: int
+) -> dict[str, float]:
+    """Emails per second, and CPU per email, of one worker process sending `n` queued ones
+    to a provider that takes 100 ms per call."""
+    with provider(0.1) as url:
+        inside(env, "queue", str(n))
+        sender_env = with_provider(env, url)
+        with worker(sender_env, "email", workdir) as process:
+            cpu, started = cpu_seconds(process.pid), time.monotonic()
+            inside(sender_env, "wake")
+            _until(lambda: len(accepted(url)) >= n, 120, f"{n} emails")
+            elapsed, used = time.monotonic() - started, cpu_seconds(process.pid) - cpu
+    return {"emails": n, "per_second": n / elapsed, "cpu_ms": used / n * 1000}
+
+
+def confirmation_latency(
+    inside: Callable[..., dict],
+    env: dict[str, str],
+    workdir: Path,
+    site: tuple[str, str],
+    rate: int,
+    seconds: float,
+) -> dict[str, float]:
+    """Sign-ups at a steady `rate` for `seconds` through the web server, and for each the time
+    from its answer to the provider accepting its confirmation (100 ms per call)."""
+    url, token = site
+    with provider(0.1) as provider_url:
+        inside(env, "reset")
+        with worker(with_provider(env, provider_url), "email,default", workdir):
+            answered = _steady_sign_ups(url, token, rate, seconds)
+            total = len(answered)
+            _until(lambda: len(accepted(provider_url)) >= total, 60, "every confirmation")
+            time.sleep(2)  # any duplicate shows up meanwhile
+            sent = accepted(provider_url)
+    per_address = Counter(to for to, _ in sent)
+    first = {to: at for to, at in reversed(sent)}
+    latencies = sorted((first[email] - at) * 1000 for email, at in answered.items())
+    prefix = "-".join(next(iter(answered)).split("-")[:2]) + "-"
+    queued = inside(env, "queued_at", prefix)
+    to_queue = sorted((queued[e] - at) * 1000 for e, at in answered.items() if e in queued)
+    return {
+        "sign_ups": total,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": _p99(latencies),
+        "max_ms": latencies[-1],
+        "queued_p50_ms": statistics.median(to_queue),
+        "queued_p99_ms": _p99(to_queue),
+        "exactly_once": float(
+            set(per_address) == set(answered) and max(per_address.values()) == 1
+        ),
+    }
+
+
+def _p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def _steady_sign_ups(url: str, token: str, rate: int, seconds: float) -> dict[str, float]:
+    """POST sign-ups at a steady rate; when each was answered. http.client rather than
+    requests: the load generator shares the cores, and requests costs several times the CPU."""
+    run, count = uuid.uuid4().hex[:6], int(rate * seconds)
+    answered: dict[str, float] = {}
+    host, port = urlsplit(url).hostname or "", urlsplit(url).port
+    started = time.monotonic() + 0.5
+
+    def one(i: int) -> None:
+        time.sleep(max(0.0, started + i / rate - time.monotonic()))
+        email = f"latency-{run}-{i}@example.com"
+        body = urlencode(
+            {"email": email, "newsletter": "daily", "form_id": "daily", "page": "/"}
+            | {"form_token": token}
+        )
+        headers = {"Origin": url, "Accept": "application/json"}
+        headers |= {"Content-Type": "application/x-www-form-urlencoded"}
+        headers["X-Forwarded-For"] = f"10.6.{i // 256 % 256}.{i % 256}"
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        connection.request("POST", "/subscribe/", body=body, headers=headers)
+        answer = connection.getresponse()
+        assert answer.status == 200, answer.read()
+        answered[email] = time.time()
+        connection.close()
+
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(one, range(count)))
+    return answered
+
+
+def scrape_ms(url: str, times: int) -> dict[str, float]:
+    """Milliseconds to answer GET /metrics, from the database's running counts."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    took = []
+    for _ in range(times):
+        started = time.perf_counter()
+        answer = requests.get(f"{url}/metrics", headers=headers, timeout=30)
+        took.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.status_code
+    took.sort()
+    return {"median_ms": statistics.median(took), "max_ms": took[-1]}
