@@ -1,4 +1,5 @@
-"""Answer 503 "try again shortly" when the database is unreachable, instead of a bare 500.
+"""Request timing for /metrics; the reader pages' body rules; and a 503 "try again shortly"
+when the database is unreachable, instead of a bare 500.
 
 Nothing is half-written in that case (every write is one transaction), so the honest answer is
 that the service is briefly unavailable; load balancers and the form's script both understand
@@ -8,6 +9,7 @@ a 503 with Retry-After.
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +17,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from subscriptions.instruments import REQUEST_SECONDS
+
+from . import bodies
 
 logger = logging.getLogger("newsroom")
 
@@ -33,6 +37,31 @@ class RequestMetricsMiddleware:
         view = match.view_name if match else "unmatched"
         REQUEST_SECONDS.labels(view).observe(time.perf_counter() - started)
         return response
+
+
+class ReaderBodyMiddleware:
+    """Refuses an oversized, undecodable or file-carrying body on reader-facing pages before
+    anything reads it (bodies.py). Before CsrfViewMiddleware, which reads POST bodies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        refusal = bodies.refusal(request) if bodies.applies_to(request) else None
+        if refusal is None:
+            return None
+        logger.info("event=request.refused reason=%s path=%s", refusal.reason, request.path)
+        if "application/json" in request.headers.get("Accept", ""):
+            # The shape of a refused sign-up: the form's script shows errors["form"].
+            body = {"ok": False, "errors": {"form": refusal.message}}
+            return JsonResponse(body, status=refusal.status)
+        context = {"message": refusal.message}
+        return render(request, "request_refused.html", context, status=refusal.status)
 
 
 class DatabaseUnavailableMiddleware:

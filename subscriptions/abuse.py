@@ -34,26 +34,33 @@ class Verdict:
     def expired(self) -> bool:
         return self.reason == "form_expired"
 
+    @property
+    def too_soon_again(self) -> bool:
+        """A form handed back after it expired, sent again before the minimum fill time."""
+        return self.reason == "too_fast_again"
+
 
 ALLOW = Verdict(True)
 
 
-def make_form_token(*, filled: bool = False) -> str:
+def make_form_token(*, reissued: bool = False) -> str:
     """Signed render time of a form; pages served from a cache fetch a fresh one by script.
 
-    `filled`: for a form handed back to a reader who already filled it in (an expired or
-    corrected form), so that pressing Subscribe again at once is not taken for a bot.
+    `reissued`: for a form handed back because its token expired. Its fill time counts from
+    now, as any token's does (sending an old token back must not skip the wait); pressing
+    Subscribe again too soon asks the reader to press once more, instead of the silent answer
+    a bot gets.
     """
-    rendered = time.time() - (app_settings.SIGNUP_MIN_FILL_SECONDS if filled else 0)
-    return signing.dumps({"t": rendered}, salt=FORM_TOKEN_SALT)
+    payload = {"t": time.time(), "r": 1} if reissued else {"t": time.time()}
+    return signing.dumps(payload, salt=FORM_TOKEN_SALT)
 
 
 def token_for_resubmit(fields: Mapping[str, str]) -> str:
     """The token a re-shown form carries: the reader's own while it is valid; for one that
-    expired, a new one counted as filled in; for a missing or forged one, a fresh one."""
+    expired, a reissued one; for a missing or forged one, a fresh one."""
     reason = (_fill_time(fields) or ALLOW).reason
     if reason == "form_expired":
-        return make_form_token(filled=True)
+        return make_form_token(reissued=True)
     if reason == "form_token":
         return make_form_token()
     return fields.get(FORM_TOKEN_FIELD, "")
@@ -91,7 +98,7 @@ def _fill_time(fields: Mapping[str, str]) -> Verdict | None:
     if not isinstance(rendered, int | float):
         return Verdict(False, "form_token")
     if time.time() - rendered < app_settings.SIGNUP_MIN_FILL_SECONDS:
-        return Verdict(False, "too_fast")
+        return Verdict(False, "too_fast_again" if payload.get("r") else "too_fast")
     return None
 
 

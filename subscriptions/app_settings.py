@@ -33,6 +33,10 @@ class Defaults:
     CONFIRMATION_COOLDOWN: int = 600
     # Stored with each consent; bump it when the consent wording changes.
     CONSENT_VERSION: str = "2026-11"
+    # Addresses with a non-ASCII local part (SMTPUTF8) need a provider that supports them.
+    ALLOW_SMTPUTF8: bool = False
+    # Bytes a reader-facing page accepts in a request body (the admin and webhooks excepted).
+    READER_MAX_BODY: int = 32 * 1024
     # MX lookups need DNS, which tests don't have; switch on in production if wanted.
     EMAIL_CHECK_DELIVERABILITY: bool = False
 

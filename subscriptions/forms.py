@@ -4,12 +4,15 @@ The view that answers a sign-up and the template tag that draws forms share Form
 reader who got an error sees their own form again, filled in as they left it.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,9 +20,13 @@ from .catalog import offered_lists
 from .models import Newsletter
 from .validation import InvalidEmail, normalize_email
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+_UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x20\x7f-\x9f]")
+
 EMAIL_ERROR = _("Please, enter correct email address")
 NEWSLETTER_ERROR = _("Please choose at least one newsletter")
 FORM_EXPIRED = _("This form has expired. Please press Subscribe again.")
+PRESS_AGAIN = _("Please press Subscribe again.")
 # Shown beside every form and stored verbatim with each consent (GDPR Art. 7(1)).
 # Bump CONSENT_VERSION whenever this text changes.
 CONSENT_WORDING = _(
@@ -28,14 +35,28 @@ CONSENT_WORDING = _(
 )
 
 
+class LenientCharField(forms.CharField):
+    """A CharField without Django's own NUL check, whose "Null characters are not allowed."
+    would reach the reader: the form's clean methods refuse control characters themselves."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            v
+            for v in self.validators
+            if not isinstance(v, validators.ProhibitNullCharactersValidator)
+        ]
+
+
 class SubscribeForm(forms.Form):
     # No max_length here: every bad address, long ones included, must get the one message.
-    email = forms.CharField(strip=False, error_messages={"required": EMAIL_ERROR})
+    email = LenientCharField(strip=False, error_messages={"required": EMAIL_ERROR})
     newsletter = forms.MultipleChoiceField(
         error_messages={"required": NEWSLETTER_ERROR, "invalid_choice": NEWSLETTER_ERROR}
     )
-    form_id = forms.SlugField(max_length=50, required=False)
-    page = forms.CharField(max_length=500, required=False)
+    # Hidden fields the page fills in: a bad value is dropped, never shown as an error.
+    form_id = LenientCharField(required=False)
+    page = LenientCharField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,10 +70,22 @@ class SubscribeForm(forms.Form):
         except InvalidEmail:
             raise ValidationError(EMAIL_ERROR, code="invalid") from None
 
+    def clean_form_id(self) -> str:
+        form_id: str = self.cleaned_data["form_id"]
+        return form_id if _SLUG.fullmatch(form_id) else ""
+
     def clean_page(self) -> str:
         page: str = self.cleaned_data["page"]
-        # Only a path on this site is recorded as the consent's page.
-        return page if page.startswith("/") and not page.startswith("//") else ""
+        # Only a path on this site: it is the consent's page and the "Back to the article" link.
+        # Browsers read /\evil.example/ (and the same with a tab inside) as another host, so no
+        # backslash or control character, whatever Django's check makes of them.
+        on_site = (
+            len(page) <= 500
+            and page.startswith("/")
+            and not _UNSAFE_IN_PATH.search(page)
+            and url_has_allowed_host_and_scheme(page, allowed_hosts=None)
+        )
+        return page if on_site else ""
 
     @property
     def newsletters(self) -> list[Newsletter]:

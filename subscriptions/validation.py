@@ -15,6 +15,11 @@ class InvalidEmail(ValueError):
     pass
 
 
+def printable(raw: str, limit: int) -> str:
+    """`raw` without control characters, cut to `limit`: what may be shown back to a reader."""
+    return _CONTROL_CHARS.sub("", raw)[:limit]
+
+
 def normalize_email(raw: str) -> str:
     """Return the address trimmed, with the domain lower-cased and IDNA-encoded.
 
@@ -30,6 +35,9 @@ def normalize_email(raw: str) -> str:
         info = validate_email(
             value,
             check_deliverability=app_settings.EMAIL_CHECK_DELIVERABILITY,
+            # A non-ASCII local part (a Cyrillic lookalike of "a" in "admin", say) needs SMTPUTF8
+            # all the way to the inbox: most providers can't send it, and lookalikes love it.
+            allow_smtputf8=app_settings.ALLOW_SMTPUTF8,
         )
     except EmailNotValidError as exc:
         raise InvalidEmail from exc

@@ -4,8 +4,10 @@ Links from emails are opened by scanners as well as people, so a GET here never 
 anything: it shows a page whose button POSTs.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,13 +16,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import abuse, services, typos
 from .app_settings import app_settings
-from .forms import CONSENT_WORDING, FORM_EXPIRED, FormState, SubscribeForm, success_answer
+from .forms import (
+    CONSENT_WORDING,
+    FORM_EXPIRED,
+    PRESS_AGAIN,
+    FormState,
+    SubscribeForm,
+    success_answer,
+)
 from .models import Subscription
 from .origin import client_ip, is_cross_site
 from .tokens import check_confirm_token, check_unsubscribe_token
+from .validation import printable
 
-CONFIRM_SESSION_KEY = "_confirm_token"
-UNSUBSCRIBE_SESSION_KEY = "_unsubscribe_token"
+# A link's token is kept in a short-lived signed cookie, scoped to the page that uses it, not
+# in a session: a crawler opening links must not grow the sessions table.
+CONFIRM_COOKIE = "confirm_link"
+UNSUBSCRIBE_COOKIE = "unsubscribe_link"
+LINK_COOKIE_SALT = "subscriptions.link-cookie"
+LINK_COOKIE_AGE = 3600  # long enough to read the page and press its button
 
 
 @csrf_exempt  # cached article pages carry no CSRF token; origin.is_cross_site guards instead
@@ -39,6 +53,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         verdict = abuse.check(request.POST.dict(), ip=client_ip(request))
         if verdict.expired:
             form.add_error(None, FORM_EXPIRED)
+        elif verdict.too_soon_again:
+            form.add_error(None, PRESS_AGAIN)
         elif verdict.allowed:
             services.record_sign_up(
                 email=form.cleaned_data["email"],
@@ -76,17 +92,20 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
         errors = form.error_messages()
         body = {"ok": False, "errors": errors, "form_token": abuse.token_for_resubmit(fields)}
         return JsonResponse(body, status=400)
+    known = [slug for slug, _name in form.offered_choices]
+    # The lists the form offered, so the re-rendered form looks like the one the reader used.
+    offered = [slug for slug in request.POST.getlist("offered") if slug in known] or known
     state = FormState(
-        form_id=fields.get("form_id", "")[:50],
+        # Shown back to the reader: only what the form cleaned, or printable text. Without a
+        # usable form id, the id {% subscribe_form %} gives a form for these lists.
+        form_id=form.cleaned_data.get("form_id") or "-".join(offered)[:50],
         form_token=abuse.token_for_resubmit(fields),
         page=form.cleaned_data.get("page", ""),
-        email=fields.get("email", "")[:300],
-        selected=frozenset(request.POST.getlist("newsletter")),
+        email=printable(fields.get("email", ""), 300),
+        selected=frozenset(request.POST.getlist("newsletter")) & frozenset(known),
         errors=form.error_messages(),
         success=answer,
     )
-    # The lists the form offered, so the re-rendered form looks like the one the reader used.
-    offered = request.POST.getlist("offered") or [slug for slug, _name in form.offered_choices]
     context = {"subscribe_state": state, "back": state.page or "/", "offered": offered}
     return render(
         request, "subscriptions/subscribe_result.html", context, status=200 if ok else 400
@@ -95,20 +114,43 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
 
 @never_cache
 def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
-    return _stash_token(request, CONFIRM_SESSION_KEY, token, "subscriptions:confirm")
+    genuine = check_confirm_token(token).object_id is not None
+    return _stash_token(CONFIRM_COOKIE, token, "subscriptions:confirm", genuine=genuine)
 
 
-def _stash_token(request: HttpRequest, key: str, token: str, page: str) -> HttpResponse:
+def _stash_token(cookie: str, token: str, page: str, *, genuine: bool) -> HttpResponse:
     # Keep the token out of the URL the page is shown at (and so out of Referer headers and
-    # browser history), as PasswordResetConfirmView does.
-    request.session[key] = token
-    return redirect(page)
+    # browser history), as PasswordResetConfirmView does. Only a token we signed is kept (a
+    # forged one could hold what no cookie header can carry); the page then says the link
+    # is not valid, rather than showing an earlier link's page.
+    response = redirect(page)
+    if not genuine:
+        response.delete_cookie(cookie, path=reverse(page))
+        return response
+    response.set_signed_cookie(
+        cookie,
+        token,
+        salt=LINK_COOKIE_SALT,
+        max_age=LINK_COOKIE_AGE,
+        path=reverse(page),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _stashed(request: HttpRequest, cookie: str) -> str:
+    value = request.get_signed_cookie(
+        cookie, default="", salt=LINK_COOKIE_SALT, max_age=LINK_COOKIE_AGE
+    )
+    return value or ""
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
-    check = check_confirm_token(request.session.get(CONFIRM_SESSION_KEY, ""))
+    check = check_confirm_token(_stashed(request, CONFIRM_COOKIE))
     if check.object_id is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
     if check.expired:
@@ -116,24 +158,27 @@ def confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         result = services.confirm(email_id=check.object_id)
         return render(request, "subscriptions/confirm_done.html", {"result": result})
-    subscriptions = Subscription.objects.of_confirmation_email(check.object_id).in_list_order()
-    if not subscriptions.pending().exists():
+    awaiting = Subscription.objects.awaiting_confirmation_email(check.object_id)
+    if not awaiting.exists():
         # Nothing to do: say whether these lists are confirmed, or no longer apply at all.
-        confirmed = [s.newsletter.name for s in subscriptions.confirmed()]
+        of_email = Subscription.objects.of_confirmation_email(check.object_id)
+        confirmed = [s.newsletter.name for s in of_email.confirmed().in_list_order()]
         result = services.ConfirmResult(confirmed=[], already=confirmed)
         return render(request, "subscriptions/confirm_done.html", {"result": result})
-    return render(request, "subscriptions/confirm.html", {"subscriptions": subscriptions})
+    context = {"subscriptions": awaiting.in_list_order()}
+    return render(request, "subscriptions/confirm.html", context)
 
 
 @never_cache
 @require_POST
 def confirm_resend(request: HttpRequest) -> HttpResponse:
-    check = check_confirm_token(request.session.get(CONFIRM_SESSION_KEY, ""))
+    check = check_confirm_token(_stashed(request, CONFIRM_COOKIE))
     if check.object_id is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
     services.resend_confirmation(email_id=check.object_id)
-    request.session.pop(CONFIRM_SESSION_KEY, None)
-    return render(request, "subscriptions/confirm_resent.html")
+    response = render(request, "subscriptions/confirm_resent.html")
+    response.delete_cookie(CONFIRM_COOKIE, path=reverse("subscriptions:confirm"))
+    return response
 
 
 @csrf_exempt  # RFC 8058: the mailbox provider POSTs here with no cookie and no token
@@ -146,13 +191,14 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponse(_("This unsubscribe link is not valid."), status=400)
         services.unsubscribe(subscription_id=check.object_id, detail="one-click (RFC 8058)")
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
-    return _stash_token(request, UNSUBSCRIBE_SESSION_KEY, token, "subscriptions:unsubscribe")
+    genuine = check_unsubscribe_token(token).object_id is not None
+    return _stash_token(UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", genuine=genuine)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest) -> HttpResponse:
-    check = check_unsubscribe_token(request.session.get(UNSUBSCRIBE_SESSION_KEY, ""))
+    check = check_unsubscribe_token(_stashed(request, UNSUBSCRIBE_COOKIE))
     subscription = (
         Subscription.objects.with_list().filter(pk=check.object_id).first()
         if check.valid

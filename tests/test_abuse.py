@@ -5,6 +5,7 @@ Whatever trips, the reader (or bot) gets exactly the normal answer and nothing i
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -51,10 +52,27 @@ def test_expired_form_asks_the_reader_to_press_again_and_then_works(client, news
     assert expired.status_code == 400
     assert "expired" in expired.json()["errors"]["form"]
     settings.SIGNUP_FORM_MAX_AGE = 3600
-    # Pressed again at once.
+    settings.SIGNUP_MIN_FILL_SECONDS = 0.5
+    time.sleep(0.6)  # the reissued form's fill time counts from when it was handed back
     again = sign_up(client, form_token=expired.json()["form_token"], json=True)
     assert again.json() == NORMAL
     assert ConfirmationEmail.objects.count() == 1
+
+
+def test_an_expired_token_sent_back_gets_no_token_that_skips_the_fill_time(
+    client, newsletters, settings
+):
+    settings.SIGNUP_FORM_MAX_AGE = -1
+    reissued = sign_up(client, json=True).json()["form_token"]
+    settings.SIGNUP_FORM_MAX_AGE = 3600
+    at_once = sign_up(client, form_token=reissued, json=True)  # a bot, straight back
+    assert not ConfirmationEmail.objects.exists()
+    assert at_once.status_code == 400
+    assert at_once.json()["errors"]["form"] == "Please press Subscribe again."
+    # The same form, as a reader sees it without script: the message, not a silent success.
+    html = sign_up(client, form_token=reissued).content.decode()
+    assert "Please press Subscribe again." in html and "Thank you" not in html
+    assert not ConfirmationEmail.objects.exists()
 
 
 def test_reader_fixing_a_typo_keeps_their_form_and_is_not_taken_for_a_bot(client, newsletters):

@@ -3,7 +3,9 @@
 import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import signing
+from django.test import Client
 
 from subscriptions import services, tokens
 from subscriptions.models import ConfirmationEmail, Event, Subscription
@@ -131,3 +133,54 @@ def test_old_link_after_unsubscribing_does_not_claim_to_be_confirmed(client, pen
     again = client.post("/confirm/").content.decode()
     assert "Nothing to confirm" in again
     assert set(Subscription.objects.values_list("status", flat=True)) == {"unsubscribed"}
+
+
+def test_an_old_link_does_not_confirm_a_later_sign_up_after_unsubscribing(
+    client, pending, settings
+):
+    settings.CONFIRMATION_COOLDOWN = 0
+    for subscription in Subscription.objects.all():
+        services.unsubscribe(subscription_id=subscription.pk)
+    sign_up(client, "reader@example.com", "daily", "explaining-ukraine")
+    later = latest_confirmation()
+    assert later.pk != pending.pk
+    page = client.get(open_link(client, pending.pk)["Location"]).content.decode()
+    assert "Nothing to confirm" in page and 'method="post"' not in page
+    client.post("/confirm/")
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+    open_link(client, later.pk)
+    assert "Subscription confirmed" in client.post("/confirm/").content.decode()
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"confirmed"}
+
+
+def test_two_emails_of_one_pending_sign_up_both_confirm_it(client, pending, settings):
+    settings.CONFIRMATION_COOLDOWN = 0
+    sign_up(client, "reader@example.com", "daily", "explaining-ukraine")  # still pending
+    assert latest_confirmation().pk != pending.pk
+    open_link(client, pending.pk)
+    assert "Subscription confirmed" in client.post("/confirm/").content.decode()
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"confirmed"}
+
+
+def test_opening_links_writes_no_session_rows(client, pending):
+    unsubscribe_token = tokens.make_unsubscribe_token(Subscription.objects.all()[0].pk)
+    for _ in range(100):
+        crawler = Client()
+        crawler.get(crawler.get(f"/confirm/{tokens.make_confirm_token(pending.pk)}/")["Location"])
+        crawler.get(crawler.get(f"/unsubscribe/{unsubscribe_token}/")["Location"])
+    assert not Session.objects.exists()
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_link_cookie_is_short_lived_http_only_and_scoped_to_its_page(client, pending):
+    cookie = open_link(client, pending.pk).cookies["confirm_link"]
+    assert cookie["path"] == "/confirm/"
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 3600
+    assert "reader" not in cookie.value and "example" not in cookie.value
+
+
+def test_a_forged_link_cookie_is_not_accepted(client, pending):
+    client.cookies["confirm_link"] = tokens.make_confirm_token(pending.pk)  # unsigned as cookie
+    assert client.post("/confirm/").status_code == 400
+    assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
+from subscriptions import tokens
+
 from .support.clean_process import production_env, run_clean
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +33,12 @@ def test_session_and_csrf_cookies_are_secure_and_the_session_cookie_http_only(cl
     assert done.status_code == 302
     assert done.cookies["sessionid"]["secure"]
     assert done.cookies["sessionid"]["httponly"]
+
+
+def test_a_links_token_cookie_is_secure_in_production(client, newsletters):
+    token = tokens.make_unsubscribe_token(1)
+    cookie = client.get(f"/unsubscribe/{token}/", secure=True).cookies["unsubscribe_link"]
+    assert cookie["secure"] and cookie["httponly"]
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):

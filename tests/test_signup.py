@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from subscriptions.models import ConfirmationEmail, Consent, Event, Subscriber, Subscription
+from subscriptions.models import (
+    ConfirmationEmail,
+    Consent,
+    Event,
+    RecordedSignUp,
+    Subscriber,
+    Subscription,
+)
 
 from .support.helpers import BAD, GOOD, form_token, sign_up
 
@@ -60,7 +67,8 @@ def test_bad_address_gets_the_message_a_400_and_keeps_what_was_typed(client, new
     assert BAD in html
     assert 'aria-invalid="true"' in html
     if email.strip() and "<" not in email:
-        assert f'value="{email[:300]}"' in html
+        typed = re.sub(r"[\x00-\x1f]", "", email)[:300]  # nothing raw is echoed
+        assert f'value="{typed}"' in html
     assert not Subscriber.objects.exists()
     assert not ConfirmationEmail.objects.exists()
 
@@ -213,7 +221,8 @@ def test_corrected_form_without_javascript_remembers_the_article_page(client, ne
     assert "The Daily Brief" in first.content.decode()  # the form says which list it is for
 
 
-def test_non_ascii_address_signed_up_twice_is_one_subscriber(client, newsletters):
+def test_non_ascii_address_signed_up_twice_is_one_subscriber(client, newsletters, settings):
+    settings.ALLOW_SMTPUTF8 = True  # for a provider that delivers non-ASCII local parts
     for _ in range(2):
         assert sign_up(client, "Ünal.Öz@bücher.de", json=True).status_code == 200
     assert Subscriber.objects.count() == 1
@@ -237,3 +246,63 @@ def test_article_page_with_three_forms_reads_the_lists_once(
     with django_assert_num_queries(1):
         html = client.get("/").content.decode()
     assert len(set(re.findall(r'name="form_token" value="([^"]+)"', html))) == 1
+
+
+@pytest.mark.parametrize("email", ["reader\x00@example.com", "\x00", "re\x00ader@example.com"])
+def test_a_nul_byte_gets_the_standard_message_and_is_not_echoed(client, newsletters, email):
+    for answer in (sign_up(client, email), sign_up(client, email, json=True)):
+        text = answer.content.decode()
+        assert answer.status_code == 400
+        assert BAD in text and "Null characters" not in text
+        assert "\x00" not in text and "\\u0000" not in text
+    html = sign_up(client, email).content.decode()
+    assert f'value="{email.replace(chr(0), "")}"' in html
+    assert not RecordedSignUp.objects.exists()
+
+
+def test_a_nul_byte_in_a_hidden_field_is_dropped_not_shown(client, newsletters):
+    answer = sign_up(client, "typo@", page="/news\x00/", form_id="da\x00ily")
+    html = answer.content.decode()
+    assert "Null characters" not in html and "\x00" not in html
+    assert BAD in html
+
+
+@pytest.mark.parametrize("email", ["\u0430dmin@example.com", "Ünal@example.com", "用户@例子.广告"])
+def test_a_non_ascii_local_part_gets_the_standard_message(client, newsletters, email):
+    answer = sign_up(client, email, json=True)
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["email"] == BAD
+    assert not RecordedSignUp.objects.exists()
+
+
+def test_a_non_ascii_local_part_is_accepted_when_the_provider_supports_smtputf8(
+    client, newsletters, settings
+):
+    settings.ALLOW_SMTPUTF8 = True
+    assert sign_up(client, "\u0430dmin@example.com", json=True).status_code == 200
+    assert Subscriber.objects.get().email == "\u0430dmin@example.com"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "/\\\\evil.example",
+        "//evil.example/",
+        "/\n/evil.example/",
+        "/\x00/evil.example/",
+        "https://evil.example/",
+        "javascript:alert(1)",
+    ],
+)
+def test_the_back_link_never_leaves_the_site(client, newsletters, page):
+    html = sign_up(client, "fixed@example.com", page=page).content.decode()
+    assert 'href="/">Back to the article' in html
+    assert "evil.example" not in html
+    assert Consent.objects.get().page_url == ""
+
+
+def test_a_path_on_the_site_is_kept_as_the_back_link(client, newsletters):
+    html = sign_up(client, "fixed@example.com", page="/news/2026/11/story/").content.decode()
+    assert 'href="/news/2026/11/story/">Back to the article' in html

@@ -127,11 +127,27 @@ class SubscriptionQuerySet(models.QuerySet):
         """The subscriptions one confirmation email asks the reader to confirm."""
         return self.filter(confirmation_emails=email_id)
 
+    def awaiting_confirmation_email(self, email_id: int) -> "SubscriptionQuerySet":
+        """The subscriptions one confirmation email can still confirm: pending since before it
+        was queued. A reader who left and signed up again is pending anew, and only an email
+        of that sign-up confirms it, not a link from the one before."""
+        # One filter() call: the email's created_at comes from the same join as its id.
+        return self.filter(
+            confirmation_emails=email_id,
+            status=Status.PENDING,
+            pending_at__lte=F("confirmation_emails__created_at"),
+        )
+
     def pending_of_confirmation_emails(self, ids: list[int]) -> "SubscriptionQuerySet":
-        """The pending lists of several confirmation emails, each row annotated with its
-        `confirmation_email_id` (a list asked for twice appears twice), in display order."""
+        """The lists several confirmation emails can still confirm (as
+        `awaiting_confirmation_email`), each row annotated with its `confirmation_email_id` (a
+        list asked for twice appears twice), in display order."""
         return (
-            self.filter(confirmation_emails__in=ids, status=Status.PENDING)
+            self.filter(
+                confirmation_emails__in=ids,
+                status=Status.PENDING,
+                pending_at__lte=F("confirmation_emails__created_at"),
+            )
             .annotate(confirmation_email_id=F("confirmation_emails"))
             .select_related("newsletter")
             .only("pk", "newsletter__name", "newsletter__sort_order")

@@ -24,15 +24,19 @@ class ConfirmResult:
 def confirm(
     *, email_id: int, actor: str = lifecycle.READER, now: datetime | None = None
 ) -> ConfirmResult:
-    """Confirm every still-pending subscription of one confirmation email. Safe to repeat."""
+    """Confirm the subscriptions one confirmation email still can (those pending since it was
+    queued, not ones a later sign-up made pending again). Safe to repeat."""
     subscriptions = list(
         # of=self: lock these rows only, not the newsletter rows every confirmation shares.
         Subscription.objects.select_for_update(of=("self",))
         .of_confirmation_email(email_id)
         .in_list_order()
     )
+    awaiting = set(
+        Subscription.objects.awaiting_confirmation_email(email_id).values_list("pk", flat=True)
+    )
     already = [s.newsletter.name for s in subscriptions if s.status == Status.CONFIRMED]
-    pending = [s for s in subscriptions if s.status == Status.PENDING]
+    pending = [s for s in subscriptions if s.pk in awaiting]
     lifecycle.transition_many(
         subscriptions=pending, to=Status.CONFIRMED, actor=actor, now=now or timezone.now()
     )

@@ -118,7 +118,7 @@ def test_reader_signs_up_confirms_from_the_dev_mailbox_and_is_confirmed(dev_stac
     token = found(r"/confirm/([^/]+)/$", href)
     link.click()
 
-    # The link stores the token in the session and redirects to a page without it; a GET
+    # The link stores the token in a cookie and redirects to a page without it; a GET
     # never confirms: only the button does.
     expect(page).to_have_url(f"{url}/confirm/")
     assert token not in page.url
