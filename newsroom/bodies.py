@@ -56,10 +56,8 @@ def refusal(request: HttpRequest) -> Refusal | None:
         return Refusal(400, str(UNREADABLE), "content_length")
     if length > app_settings.READER_MAX_BODY:
         return Refusal(413, str(TOO_LARGE), "too_large")
-    if length == 0:
-        return None
-    if request.content_type not in FORM_TYPES:
-        return Refusal(415, str(UNREADABLE), "content_type")
+    if length == 0 or request.content_type not in FORM_TYPES:
+        return None  # Django parses only forms; any other body is never read
     charset = (request.content_params or {}).get("charset", "utf-8").strip().lower()
     if charset not in UTF8_NAMES:
         return Refusal(415, str(UNREADABLE), "charset")
@@ -82,4 +80,14 @@ def _parse(request: HttpRequest) -> Refusal | None:
         return Refusal(413, str(TOO_LARGE), "too_many_fields")
     if files:
         return Refusal(400, str(NO_FILES), "file_part")
+    if "\ufffd" not in text and _replaced(request):
+        # A part Django decoded itself (Content-Transfer-Encoding: base64) wasn't UTF-8.
+        return Refusal(400, str(UNREADABLE), "undecodable")
     return None
+
+
+def _replaced(request: HttpRequest) -> bool:
+    return any(
+        "\ufffd" in key or any("\ufffd" in value for value in values)
+        for key, values in request.POST.lists()
+    )

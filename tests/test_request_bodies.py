@@ -4,6 +4,7 @@ Each of these was answered 200 (or 500) before: a 200 MB file part in a sign-up,
 stored as replacement characters, a `charset=utf-16` body.
 """
 
+import base64
 import html
 from unittest import mock
 
@@ -154,3 +155,30 @@ def test_refusals_answer_the_forms_script_in_json(client, newsletters):
     assert response.status_code == 413
     assert response.json()["ok"] is False
     assert "more than this page accepts" in response.json()["errors"]["form"]
+
+
+def test_a_base64_part_that_is_not_utf8_is_refused(client, newsletters):
+    parts = [
+        ("email", None, b"reader@example.com"),
+        ("newsletter", None, b"daily"),
+        ("form_token", None, form_token().encode()),
+        ("page", "base64", base64.b64encode(b"/\xff\xfe/")),
+    ]
+    body = b""
+    for name, encoding, value in parts:
+        body += b'--zz\r\nContent-Disposition: form-data; name="%s"\r\n' % name.encode()
+        if encoding:
+            body += b"Content-Transfer-Encoding: base64\r\n"
+        body += b"\r\n" + value + b"\r\n"
+    body += b"--zz--\r\n"
+    response = post_raw(client, "/subscribe/", body, "multipart/form-data; boundary=zz")
+    assert response.status_code == 400
+    assert not RecordedSignUp.objects.exists()
+
+
+def test_a_one_click_body_of_another_type_is_not_read_and_still_unsubscribes(confirmed):
+    token = tokens.make_unsubscribe_token(confirmed.pk)
+    response = post_raw(Client(), f"/unsubscribe/{token}/", b"anything", "text/plain")
+    assert response.status_code == 200
+    confirmed.refresh_from_db()
+    assert confirmed.status == "unsubscribed"

@@ -193,9 +193,12 @@ def test_the_sender_sends_the_oldest_first(client, newsletters, postmark_setting
     settings.SEND_BATCH = 1
     for address in ("second@example.com", "first@example.com"):
         sign_up(client, address)
+    earlier = timezone.now() - timedelta(minutes=5)
     ConfirmationEmail.objects.filter(subscriber__email="first@example.com").update(
-        created_at=timezone.now() - timedelta(minutes=5)
+        created_at=earlier
     )
+    # Pending since then too: an email confirms only what was pending when it was queued.
+    Subscription.objects.filter(subscriber__email="first@example.com").update(pending_at=earlier)
     assert send_due.apply().get() == 2
     claimed = dict(ConfirmationEmail.objects.values_list("subscriber__email", "first_attempt_at"))
     first, second = claimed["first@example.com"], claimed["second@example.com"]
