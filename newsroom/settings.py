@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a refusal by login_limit.LoginIPLimitBackend into a 429 page.
+    "newsroom.login_limit.LoginIPLimitMiddleware",
     "newsroom.middleware.DatabaseUnavailableMiddleware",
     # Last, as axes documents: it turns the lockout flag set during authentication into the
     # lockout response.
@@ -87,7 +89,9 @@ MIDDLEWARE = [
 ]
 
 AUTHENTICATION_BACKENDS = [
-    # First: refuses a locked-out username+IP before the password is even checked.
+    # First: refuse an IP over its failed-login limit, then a locked-out username+IP pair,
+    # before the password is even checked.
+    "newsroom.login_limit.LoginIPLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -336,6 +340,9 @@ CORS_ALLOW_CREDENTIALS = False
 # username from one IP, that pair is refused for an hour. Keyed on the pair, so an attacker
 # cannot lock an editor out from elsewhere, nor one locked-out address block its colleagues.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# And, beside axes, failed logins per IP whatever the username (newsroom/login_limit.py), in
+# the limits library's notation; "" switches it off.
+ADMIN_LOGIN_IP_LIMIT = os.environ.get("ADMIN_LOGIN_IP_LIMIT", "30/hour")
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The same client address as sign-ups and their rate limit (honours CLIENT_IP_HEADER), instead

@@ -82,7 +82,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         return False
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("subscriptions.delete_subscriber")
+        # Its own permission: the model's delete permission is switched off on purpose.
+        return request.user.has_perm("subscriptions.erase_subscriber")
 
     @admin.action(
         description=_("Erase selected subscribers and all their data (GDPR)"),
@@ -109,6 +110,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
     actions = ["unsubscribe_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A deleted subscription takes its history (Events) with it, and "Delete selected"
+        # logs nothing: leaving is the unsubscribe action, erasure is the subscriber's.
         return False
 
     @admin.action(description=_("Unsubscribe selected subscriptions"), permissions=["change"])

@@ -47,7 +47,7 @@ class Defaults:
     SIGNUP_FORM_MAX_AGE: int = 3600
     # Per client IP, in the `limits` library's notation; "" switches the step off.
     SIGNUP_IP_LIMITS: str = "10/minute;100/day"
-    # Where `limits` keeps its counters; empty means REDIS_URL, else this process's memory.
+    # Where `limits` keeps its counters; empty means REDIS_URL, else the database.
     RATE_LIMIT_STORAGE_URL: str = ""
     # Per address, in the database, so it holds across IPs, processes and Redis outages.
     ADDRESS_DAILY_CAP: int = 3
@@ -93,7 +93,8 @@ class AppSettings(Defaults):
 
     @property
     def rate_limit_storage_url(self) -> str:
-        return self.RATE_LIMIT_STORAGE_URL or self.REDIS_URL or "memory://"
+        # Without Redis, the database: every process must share one counter.
+        return self.RATE_LIMIT_STORAGE_URL or self.REDIS_URL or "database://"
 
 
 app_settings = AppSettings()

@@ -1,9 +1,12 @@
-"""The per-client-IP sign-up limit, with the `limits` library's moving window.
+"""Per-client-IP limits (sign-ups, and failed admin logins), with the `limits` library.
 
-On Redis, the checks of all configured limits (10/minute and 100/day by default) go to the
-server in one pipeline: the same Lua script `limits` runs for each, in one round trip instead
-of one per limit, because the round trip is most of what a sign-up request costs. Elsewhere
-(memory, for tests and one-process setups) each limit is hit in turn through the library.
+The counters live in Redis in production, and in the database without Redis (counters.py),
+so every process of a deployment shares them: a moving window on Redis, the sliding window
+counter (two counters a window) in the database. On Redis, the checks of all configured
+sign-up limits (10/minute and 100/day by default) go to the server in one pipeline: the same
+Lua script `limits` runs for each, in one round trip instead of one per limit, because the
+round trip is most of what a sign-up request costs. Elsewhere each limit is hit in turn
+through the library.
 """
 
 import time
@@ -13,6 +16,7 @@ from typing import Any
 from limits import RateLimitItem, parse_many, storage, strategies
 from redis.exceptions import NoScriptError
 
+from . import counters
 from .app_settings import app_settings
 
 NAMESPACE = "signup-ip"
@@ -29,7 +33,7 @@ def within_limits(ip: str) -> bool:
 
 
 def _acquire_in_one_round_trip(
-    limiter: strategies.MovingWindowRateLimiter, items: list[RateLimitItem], ip: str
+    limiter: strategies.RateLimiter, items: list[RateLimitItem], ip: str
 ) -> list[bool]:
     # What MovingWindowRateLimiter.hit does for each item (RedisStorage.acquire_entry), queued
     # on one pipeline by the script's hash. (Calling the Script on a pipeline would first ask
@@ -52,13 +56,26 @@ def _acquire_in_one_round_trip(
     return [bool(acquired) for acquired in results]
 
 
+def hit(namespace: str, key: str, spec: str) -> None:
+    """Count one event of `key` against each limit in `spec` (the limits library's notation)."""
+    limiter = _limiter(app_settings.rate_limit_storage_url)
+    for item in _items(spec):
+        limiter.hit(item, namespace, key)
+
+
+def exhausted(namespace: str, key: str, spec: str) -> bool:
+    """Whether `key` has used up any limit in `spec`, without counting anything."""
+    limiter = _limiter(app_settings.rate_limit_storage_url)
+    return not all(limiter.test(item, namespace, key) for item in _items(spec))
+
+
 @cache
 def _items(spec: str) -> list[RateLimitItem]:
     return parse_many(spec)
 
 
 @cache
-def _limiter(url: str) -> strategies.MovingWindowRateLimiter:
+def _limiter(url: str) -> strategies.RateLimiter:
     options: dict[str, Any] = {}
     if url.startswith("redis"):
         # Short timeouts: a hung Redis must not hang the sign-up; the step then fails open.
@@ -67,7 +84,11 @@ def _limiter(url: str) -> strategies.MovingWindowRateLimiter:
             "socket_timeout": 0.5,
             "socket_connect_timeout": 0.5,
         }
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(url, **options))
+    store = storage.storage_from_string(url, **options)
+    if isinstance(store, counters.DatabaseStorage):
+        # Two counters a window in the database, not a row per hit.
+        return strategies.SlidingWindowCounterRateLimiter(store)
+    return strategies.MovingWindowRateLimiter(store)
 
 
 def reset() -> None:

@@ -1,7 +1,9 @@
 """Editors in the Django admin: find subscribers, filter, and unsubscribe with their name."""
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib import admin
+from django.contrib.auth.models import Permission, User
+from django.test import Client
 from django.utils import timezone
 
 from subscriptions import services
@@ -112,3 +114,58 @@ def test_editors_see_sign_ups_waiting_for_a_worker_and_why_one_keeps_failing(
     row = RecordedSignUp.objects.get()
     detail = editor_client.get(f"/admin/subscriptions/recordedsignup/{row.pk}/change/")
     assert "ValueError: bad list" in detail.content.decode()
+
+
+def staff(*codenames: str) -> Client:
+    """A logged-in staff user holding only these permissions of this app."""
+    user = User.objects.create_user(f"staff-{len(codenames)}-{'-'.join(codenames)}"[:150])
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="subscriptions", codename__in=codenames)
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_every_custom_admin_action_declares_its_permission():
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "subscriptions":
+            continue
+        for name in model_admin.actions or []:
+            action = getattr(model_admin, name) if isinstance(name, str) else name
+            assert getattr(action, "allowed_permissions", None), f"{model.__name__}.{name}"
+
+
+def test_a_viewer_cannot_unsubscribe_anyone(two_readers):
+    viewer = staff("view_subscription", "view_subscriber")
+    alice = Subscription.objects.get(subscriber__email="alice@example.com")
+    page = viewer.get("/admin/subscriptions/subscription/").content.decode()
+    assert "unsubscribe_selected" not in page
+    run_action(viewer, "subscription", "unsubscribe_selected", alice.pk)
+    alice.refresh_from_db()
+    assert alice.status == "confirmed"
+    assert not Event.objects.filter(to_status="unsubscribed").exists()
+
+
+def test_erasing_needs_the_erase_permission_not_the_delete_one(two_readers):
+    bob = Subscriber.objects.get(email="bob@example.com")
+    deleter = staff("view_subscriber", "delete_subscriber")
+    assert "erase_selected" not in deleter.get("/admin/subscriptions/subscriber/").content.decode()
+    run_action(deleter, "subscriber", "erase_selected", bob.pk)
+    assert Subscriber.objects.filter(pk=bob.pk).exists()
+    eraser = staff("view_subscriber", "erase_subscriber")
+    response = run_action(eraser, "subscriber", "erase_selected", bob.pk)
+    assert "1 subscriber erased" in response.content.decode()
+    assert not Subscriber.objects.filter(pk=bob.pk).exists()
+
+
+def test_subscriptions_cannot_be_hard_deleted_from_the_admin(editor_client, two_readers):
+    alice = Subscription.objects.get(subscriber__email="alice@example.com")
+    page = editor_client.get("/admin/subscriptions/subscription/").content.decode()
+    assert "delete_selected" not in page
+    run_action(editor_client, "subscription", "delete_selected", alice.pk)
+    editor_client.post(f"/admin/subscriptions/subscription/{alice.pk}/delete/", {"post": "yes"})
+    assert Subscription.objects.filter(pk=alice.pk).exists()
+    assert Event.objects.filter(subscription=alice).exists()

@@ -136,3 +136,28 @@ def test_admin_url_comes_from_the_environment_and_admin_is_gone(tmp_path, static
         "/admin/login/ 404 False",
         "/backstage-7f3a/login/ 200 True",
     ]
+
+
+def test_one_ip_trying_many_usernames_is_refused_after_its_limit(client, editors):
+    # 30 usernames, one wrong password each: axes locks no username + IP pair.
+    statuses = [admin_login(client, f"guess{i}", "wrong").status_code for i in range(30)]
+    assert statuses == [200] * 30
+    refused = admin_login(client, "kate", "right")
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert not logged_in(client)
+    # Another address is not held back by that one.
+    other = Client()
+    assert admin_login(other, "kate", "right", ip="203.0.113.9").status_code == 302
+
+
+def test_the_ip_limit_counts_failures_only(client, editors, settings):
+    settings.ADMIN_LOGIN_IP_LIMIT = "3/hour"
+    for _ in range(5):
+        assert admin_login(Client(), "kate", "right").status_code == 302
+    assert fail(client, "nobody", 3) == [200] * 3
+    assert admin_login(client, "kate", "right").status_code == 429
+
+
+def test_the_ip_limit_is_thirty_an_hour_by_default():
+    assert django_settings.ADMIN_LOGIN_IP_LIMIT == "30/hour"

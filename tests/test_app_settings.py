@@ -16,9 +16,9 @@ def test_a_project_that_leaves_a_setting_out_gets_the_apps_default(settings):
     assert app_settings.CONFIRMATION_COOLDOWN == Defaults.CONFIRMATION_COOLDOWN == 600
 
 
-def test_the_rate_limit_store_is_redis_when_there_is_one_else_memory(settings):
+def test_the_rate_limit_store_is_redis_when_there_is_one_else_the_database(settings):
     settings.RATE_LIMIT_STORAGE_URL, settings.REDIS_URL = "", ""
-    assert app_settings.rate_limit_storage_url == "memory://"
+    assert app_settings.rate_limit_storage_url == "database://"
     settings.REDIS_URL = "redis://cache.internal:6379/0"
     assert app_settings.rate_limit_storage_url == "redis://cache.internal:6379/0"
     settings.RATE_LIMIT_STORAGE_URL = "redis://limits.internal:6379/1"

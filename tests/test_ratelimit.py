@@ -1,5 +1,6 @@
-"""The per-IP limit on Redis: every configured limit counted in one round trip, and still
-counted after Redis forgets its scripts (a restart)."""
+"""The per-IP limit: on Redis, every configured limit counted in one round trip, and still
+counted after Redis forgets its scripts (a restart); without Redis, one counter in the
+database that every process shares."""
 
 from unittest import mock
 
@@ -7,7 +8,10 @@ import pytest
 import redis
 
 from subscriptions import ratelimit
+from subscriptions.app_settings import app_settings
+from subscriptions.models import RecordedSignUp
 
+from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
 from .support.stack import require_binary
 
@@ -48,3 +52,28 @@ def test_limits_still_count_after_redis_forgets_its_scripts(settings, private_re
     redis.Redis.from_url(private_redis.url).script_flush()
     assert ratelimit.within_limits("198.51.100.7")
     assert not ratelimit.within_limits("198.51.100.7")
+
+
+@pytest.mark.worker
+def test_without_redis_every_web_process_shares_one_per_ip_counter(make_stack):
+    # As under `make run`: no Redis, several gunicorn workers. Counted per process, 4 workers
+    # would let up to 40 through.
+    stack = make_stack(SIGNUP_IP_LIMITS="10/minute", RATE_LIMIT_STORAGE_URL="database://")
+    url = stack.start_web(workers=4)
+    answers = [sign_up_over_http(url, f"r{i}@example.com") for i in range(25)]
+    assert {a.status_code for a in answers} == {200}  # blocked ones get the normal answer
+    assert RecordedSignUp.objects.count() == 10
+
+
+def test_the_database_counter_holds_the_tightest_limit(settings, db):
+    settings.RATE_LIMIT_STORAGE_URL = "database://"
+    settings.SIGNUP_IP_LIMITS = "2/minute;3/day"
+    assert [ratelimit.within_limits("198.51.100.1") for _ in range(3)] == [True, True, False]
+    assert ratelimit.within_limits("198.51.100.2")
+    settings.SIGNUP_IP_LIMITS = "50/minute;3/day"
+    assert [ratelimit.within_limits("198.51.100.3") for _ in range(4)] == [True] * 3 + [False]
+
+
+def test_without_redis_the_counters_live_in_the_database(settings):
+    settings.RATE_LIMIT_STORAGE_URL, settings.REDIS_URL = "", ""
+    assert app_settings.rate_limit_storage_url == "database://"

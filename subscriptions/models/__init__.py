@@ -1,6 +1,8 @@
 """The app's models: lists and their readers (subscribers.py), sign-ups waiting for a worker
-(intake.py) and the email outbox (outbox.py)."""
+(intake.py), the email outbox (outbox.py), the running counts (tally.py) and rate-limit
+counters without Redis (counters.py)."""
 
+from .counters import RateCounter
 from .intake import RecordedSignUp
 from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState
 from .subscribers import (
@@ -21,6 +23,7 @@ __all__ = [
     "OutboxItem",
     "OutboxQuerySet",
     "OutboxState",
+    "RateCounter",
     "RecordedSignUp",
     "Status",
     "Subscriber",

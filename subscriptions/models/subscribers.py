@@ -66,6 +66,8 @@ class Subscriber(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
+        # Erasure (GDPR Art. 17) is its own permission; the plain delete permission is unused.
+        permissions = [("erase_subscriber", _("Can erase a subscriber and all their data"))]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
         ]

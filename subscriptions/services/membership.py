@@ -5,7 +5,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 
 from .. import lifecycle, tally
@@ -73,6 +77,7 @@ def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
     subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
     if subscriber is not None:
         RecordedSignUp.objects.of_address(subscriber.email).delete()
+        _scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
         tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
@@ -80,3 +85,21 @@ def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
     return bool(deleted)
+
+
+def _scrub_admin_log(subscriber: Subscriber) -> None:
+    """The admin's "Recent actions" keep each object's name (an address, for a subscriber or
+    a subscription) and change messages naming inline rows. The entries stay, so who changed
+    what and when is still on record; the address goes."""
+    erased = f"erased subscriber #{subscriber.pk}"
+    types = ContentType.objects.get_for_models(Subscriber, Subscription)
+    subscription_ids = [str(pk) for pk in subscriber.subscriptions.values_list("pk", flat=True)]
+    own = Q(content_type=types[Subscriber], object_id=str(subscriber.pk)) | Q(
+        content_type=types[Subscription], object_id__in=subscription_ids
+    )
+    LogEntry.objects.filter(own | Q(object_repr__icontains=subscriber.email)).update(
+        object_repr=erased
+    )
+    LogEntry.objects.filter(change_message__icontains=subscriber.email).update(
+        change_message=Replace("change_message", Value(subscriber.email), Value(erased))
+    )

@@ -1,0 +1,86 @@
+"""Right to erasure: after an erase, the address is nowhere in the database."""
+
+import json
+
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import User
+from django.db import connection
+from django.utils import timezone
+
+from subscriptions import services
+from subscriptions.models import RecordedSignUp, Subscriber, Subscription
+
+from .support.helpers import latest_confirmation, sign_up
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "erase.me@example.com"
+
+
+def tables_holding(text: str) -> dict[str, int]:
+    """Every table whose rows hold `text` in any column, with how many rows."""
+    found: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            rows = [r for r in cursor.fetchall() if text.lower() in repr(r).lower()]
+            if rows:
+                found[table] = len(rows)
+    return found
+
+
+@pytest.fixture
+def editor() -> User:
+    return User.objects.create_superuser("kate", "kate@example.com", "pw")
+
+
+@pytest.fixture
+def reader_with_history(client, newsletters, editor) -> Subscriber:
+    """A reader as an editor would find them: confirmed, with admin log entries naming them,
+    and a sign-up of theirs still waiting for a worker."""
+    sign_up(client, ADDRESS, "daily", "explaining-ukraine")
+    services.confirm(email_id=latest_confirmation().pk)
+    subscriber = Subscriber.objects.get()
+    subscription = Subscription.objects.filter(subscriber=subscriber).first()
+    assert subscription is not None
+    # What the admin writes when an editor saves a subscriber with an inline row changed,
+    # and saves a subscription.
+    inline = [{"changed": {"name": "subscription", "object": str(subscription), "fields": []}}]
+    LogEntry.objects.log_actions(editor.pk, [subscriber], CHANGE, change_message=inline)
+    LogEntry.objects.log_actions(editor.pk, [subscription], CHANGE, change_message="[]")
+    now = timezone.now()
+    RecordedSignUp.objects.create(
+        email=ADDRESS.upper().replace("EXAMPLE.COM", "example.com"),
+        newsletter_ids=[newsletters["weekly-review"].pk],
+        wording="W",
+        version="1",
+        created_at=now,
+        due_at=now,
+    )
+    return subscriber
+
+
+def test_the_address_is_in_no_table_after_an_erase(reader_with_history):
+    before = tables_holding(ADDRESS)
+    assert "django_admin_log" in before and "subscriptions_subscriber" in before
+    services.erase_subscriber(subscriber_id=reader_with_history.pk, actor="editor:kate")
+    assert tables_holding(ADDRESS) == {}
+
+
+def test_the_admin_log_keeps_who_did_what_without_the_address(reader_with_history, editor):
+    services.erase_subscriber(subscriber_id=reader_with_history.pk, actor="editor:kate")
+    entries = LogEntry.objects.order_by("pk")
+    assert entries.count() == 2 and {e.user_id for e in entries} == {editor.pk}
+    assert {e.object_repr for e in entries} == {f"erased subscriber #{reader_with_history.pk}"}
+    message = json.loads(entries[0].change_message)
+    assert message[0]["changed"]["name"] == "subscription"
+    assert ADDRESS not in entries[0].get_change_message()
+
+
+def test_erasing_leaves_other_readers_log_entries_alone(reader_with_history, client, editor):
+    sign_up(client, "stays@example.com")
+    other = Subscriber.objects.get(email="stays@example.com")
+    LogEntry.objects.log_actions(editor.pk, [other], CHANGE, change_message="[]")
+    services.erase_subscriber(subscriber_id=reader_with_history.pk, actor="editor:kate")
+    assert LogEntry.objects.filter(object_repr="stays@example.com").count() == 1
