@@ -74,14 +74,17 @@ def _analyze() -> None:
 
 
 _SUBSCRIBERS = {
+    # The address is its own address and inbox key here: lower case, no +tag, not Gmail.
     "postgresql": (
-        "INSERT INTO subscriptions_subscriber (email, created_at) "
-        "SELECT 'million-' || g || '@example.com', now() FROM generate_series(1, 250000) g"
+        "INSERT INTO subscriptions_subscriber (email, email_key, inbox_key, created_at) "
+        "SELECT a, a, a, now() FROM "
+        "(SELECT 'million-' || g || '@example.com' AS a FROM generate_series(1, 250000) g) m"
     ),
     "sqlite": (
-        "INSERT INTO subscriptions_subscriber (email, created_at) "
+        "INSERT INTO subscriptions_subscriber (email, email_key, inbox_key, created_at) "
         "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 250000) "
-        "SELECT 'million-' || x || '@example.com', CURRENT_TIMESTAMP FROM g"
+        "SELECT 'million-' || x || '@example.com', 'million-' || x || '@example.com', "
+        "'million-' || x || '@example.com', CURRENT_TIMESTAMP FROM g"
     ),
 }
 _SUBSCRIPTIONS = (

@@ -45,3 +45,24 @@ def normalize_email(raw: str) -> str:
     if len(normalized) > MAX_EMAIL_LENGTH:
         raise InvalidEmail
     return normalized
+
+
+# Google delivers every dotted spelling of a Gmail address to one inbox.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def address_key(email: str) -> str:
+    """The key that makes two spellings one subscriber: the address case-folded in Python, so
+    both databases agree (SQLite's LOWER() folds ASCII only)."""
+    return email.casefold()
+
+
+def inbox_key(email: str) -> str:
+    """The inbox an address reaches, for counting what is sent to it (the daily cap, the
+    cooldown): without a +tag, which most providers deliver to the untagged inbox, and without
+    dots in the local part for Gmail. Never used to send: readers get mail at what they typed."""
+    local, _, domain = address_key(email).rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"

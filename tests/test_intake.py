@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from subscriptions import dispatch, services
+from subscriptions.abuse import reset_limits
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,
@@ -51,7 +52,12 @@ def test_the_request_records_the_sign_up_and_leaves_deciding_to_a_worker(client,
     assert row.wording.startswith("We will email you")
 
 
-def test_the_request_writes_one_insert_and_reads_nothing_about_the_address(client, newsletters):
+def test_the_request_writes_one_insert_and_reads_nothing_about_the_address(
+    client, newsletters, settings
+):
+    # The per-IP counters in Redis, as in production (without Redis they are rows here too).
+    settings.RATE_LIMIT_STORAGE_URL = "memory://"
+    reset_limits()
     post(client, "warm-up@example.com")  # the lists are read once per process, then cached
     with CaptureQueriesContext(connection) as queries:
         post(client, "reader@example.com")
@@ -69,6 +75,8 @@ def test_the_request_does_the_same_for_unknown_pending_confirmed_and_capped_addr
     client, newsletters, settings
 ):
     settings.CONFIRMATION_COOLDOWN = 0
+    settings.RATE_LIMIT_STORAGE_URL = "memory://"  # per IP, not per address: not compared here
+    reset_limits()
     for _ in range(settings.ADDRESS_DAILY_CAP):
         post(client, "capped@example.com")
     post(client, "pending@example.com")

@@ -8,6 +8,7 @@ from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState
 from .subscribers import (
     Consent,
     Event,
+    Inbox,
     Newsletter,
     Status,
     Subscriber,
@@ -19,6 +20,7 @@ __all__ = [
     "ConfirmationEmail",
     "Consent",
     "Event",
+    "Inbox",
     "Newsletter",
     "OutboxItem",
     "OutboxQuerySet",

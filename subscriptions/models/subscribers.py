@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,22 +44,25 @@ class Newsletter(models.Model):
         return self.name
 
 
-class SubscriberQuerySet(models.QuerySet):
-    def with_email(self, email: str) -> "SubscriberQuerySet":
-        """The subscriber with this address, whatever its case.
+class Inbox(models.Model):
+    """One inbox, whatever spelling of its address reached it (validation.inbox_key): the row
+    sign-ups lock, so two sign-ups of two variants of one address are decided one after the
+    other, and the daily cap and cooldown hold per inbox."""
 
-        LOWER() on both sides, so the comparison is the database's own, the same function its
-        unique index uses (Python's str.lower differs for non-ASCII on SQLite).
-        """
-        return self.filter(email__lower=Lower(Value(email)))
+    key = models.CharField(max_length=254, unique=True)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Subscriber(models.Model):
-    # Stored normalised (see validation.normalize_email): trimmed, domain lower-case IDNA.
+    # Stored normalised (see validation.normalize_email): trimmed, domain lower-case IDNA; and
+    # sent to as stored. The keys (validation.address_key, inbox_key) are for finding and
+    # counting only.
     email = models.CharField(_("email"), max_length=254)
+    email_key = models.CharField(max_length=254, unique=True)
+    inbox_key = models.CharField(max_length=254, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -68,17 +70,9 @@ class Subscriber(models.Model):
         verbose_name_plural = _("subscribers")
         # Erasure (GDPR Art. 17) is its own permission; the plain delete permission is unused.
         permissions = [("erase_subscriber", _("Can erase a subscriber and all their data"))]
-        constraints = [
-            models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
-        ]
 
     def __str__(self) -> str:
         return self.email
-
-
-# `email__lower=...` compiles to LOWER("email") = ..., which the unique functional index
-# serves; `email__iexact` would compile to UPPER(...) on PostgreSQL and scan the table.
-Subscriber._meta.get_field("email").register_lookup(Lower)
 
 
 class ConsentFacts(models.Model):

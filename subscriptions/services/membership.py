@@ -13,7 +13,7 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 
 from .. import lifecycle, tally
-from ..models import RecordedSignUp, Status, Subscriber, Subscription
+from ..models import Inbox, RecordedSignUp, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")
 
@@ -82,6 +82,9 @@ def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
         tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
     deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
+    # The inbox row names the address too; other spellings of it may still need it.
+    if subscriber and not Subscriber.objects.filter(inbox_key=subscriber.inbox_key).exists():
+        Inbox.objects.filter(key=subscriber.inbox_key).delete()
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
     return bool(deleted)

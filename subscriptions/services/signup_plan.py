@@ -1,7 +1,7 @@
-"""The decisions of a batch of sign-ups: who is over the daily cap, which lists are cooling
-down or already confirmed, and what to write. Read in a few set-based queries under the
-subscribers' row locks; decided in order in memory, so two sign-ups of one address in a batch
-see each other as they would one after the other."""
+"""The decisions of a batch of sign-ups: which inboxes are over the daily cap, which lists are
+cooling down or already confirmed, and what to write. Read in a few set-based queries under
+the inboxes' and subscribers' row locks; decided in order in memory, so two sign-ups of one
+inbox in a batch see each other as they would one after the other."""
 
 import logging
 from collections import Counter
@@ -13,7 +13,16 @@ from typing import Protocol
 from django.db.models import Count
 
 from ..app_settings import app_settings
-from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscriber, Subscription
+from ..models import (
+    ConfirmationEmail,
+    Consent,
+    Inbox,
+    Newsletter,
+    Status,
+    Subscriber,
+    Subscription,
+)
+from ..validation import address_key, inbox_key
 
 logger = logging.getLogger("subscriptions")
 
@@ -28,45 +37,53 @@ class Entry(Protocol):
 def locked_subscribers(emails: Sequence[str]) -> dict[str, Subscriber]:
     """The subscriber of each address, created where missing, every row locked.
 
-    Inserted in one sorted order, so two workers inserting the same new addresses wait for
-    each other instead of deadlocking. The match is the database's own LOWER() (the one its
-    unique index uses); an address typed in another case than the stored one is looked up on
-    its own.
+    First the inboxes the addresses reach are locked (created where missing): two sign-ups of
+    two spellings of one inbox (`victim+1@`, `vic.tim@gmail.com`) are separate subscribers,
+    and only a lock on their shared inbox makes the second wait for the first's cap and
+    cooldown. Rows are inserted and locked in sorted order, so two workers wait for each other
+    instead of deadlocking.
     """
-    unique = sorted(set(emails), key=str.lower)
-    Subscriber.objects.bulk_create((Subscriber(email=e) for e in unique), ignore_conflicts=True)
-    rows = Subscriber.objects.select_for_update().filter(
-        email__lower__in=[e.lower() for e in unique]
+    keys = {e: address_key(e) for e in emails}
+    inboxes = sorted({inbox_key(e) for e in emails})
+    Inbox.objects.bulk_create((Inbox(key=k) for k in inboxes), ignore_conflicts=True)
+    list(Inbox.objects.select_for_update().filter(key__in=inboxes).order_by("key"))
+    first_spelling = {key: e for e, key in sorted(keys.items(), key=lambda pair: pair[1])}
+    Subscriber.objects.bulk_create(
+        (
+            Subscriber(email=e, email_key=key, inbox_key=inbox_key(e))
+            for key, e in sorted(first_spelling.items())
+        ),
+        ignore_conflicts=True,
     )
-    found = {row.email: row for row in rows.order_by("pk")}
-    return {
-        e: found.get(e) or Subscriber.objects.select_for_update().with_email(e).get()
-        for e in unique
-    }
+    rows = Subscriber.objects.select_for_update().filter(email_key__in=set(keys.values()))
+    by_key = {row.email_key: row for row in rows.order_by("pk")}
+    return {e: by_key[key] for e, key in keys.items()}
 
 
 @dataclass
 class State:
-    sent_today: Counter[int]  # confirmation emails per subscriber in the last 24 h
+    sent_today: Counter[str]  # confirmation emails per inbox key in the last 24 h
     existing: dict[Key, Subscription]
-    cooling: set[Key]  # lists asked for within the cooldown
+    cooling: set[tuple[str, int]]  # (inbox key, list) asked for within the cooldown
     lists: set[int]  # the lists that still exist and are active
 
 
 def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: datetime) -> State:
     ids = [s.pk for s in subscribers]
+    # Counted per inbox, over every spelling of it: the inbox is what a bomber floods.
+    inboxes = {s.inbox_key for s in subscribers}
     sent = (
-        ConfirmationEmail.objects.filter(subscriber__in=ids)
+        ConfirmationEmail.objects.filter(subscriber__inbox_key__in=inboxes)
         .created_since(now - timedelta(days=1))
-        .values_list("subscriber")
+        .values_list("subscriber__inbox_key")
         .annotate(n=Count("pk"))
     )
     # Locked, so a confirmation committing meanwhile can't be undone by this sign-up.
     existing = Subscription.objects.select_for_update(of=("self",)).filter(subscriber__in=ids)
     cooling = (
-        Subscription.objects.filter(subscriber__in=ids)
+        Subscription.objects.filter(subscriber__inbox_key__in=inboxes)
         .recently_requested(since=now - timedelta(seconds=app_settings.CONFIRMATION_COOLDOWN))
-        .values_list("subscriber", "newsletter")
+        .values_list("subscriber__inbox_key", "newsletter")
     )
     wanted = {n for e in entries for n in e.newsletter_ids}
     return State(
@@ -95,19 +112,21 @@ class Plan:
     def decide(
         self, subscriber: Subscriber, newsletter_ids: Sequence[int], language: str
     ) -> Planned:
-        if self.state.sent_today[subscriber.pk] >= app_settings.ADDRESS_DAILY_CAP:
-            # The inbox is the victim of subscription bombing: the cap is per address, across
-            # all lists and IPs, and one email counts once however many lists it names.
+        inbox = subscriber.inbox_key
+        if self.state.sent_today[inbox] >= app_settings.ADDRESS_DAILY_CAP:
+            # The inbox is the victim of subscription bombing: the cap is per inbox, across
+            # all its spellings, lists and IPs, and one email counts once however many lists
+            # it names.
             logger.info("event=signup.blocked reason=address_cap subscriber=%s", subscriber.pk)
             return Planned(subscriber)
         # Each list once, however often a (forged) form repeats it.
         keys = [(subscriber.pk, n) for n in dict.fromkeys(newsletter_ids)]
-        lists = [self._pending(k) for k in keys if self._needs_confirmation(k)]
+        lists = [self._pending(k) for k in keys if self._needs_confirmation(k, inbox)]
         if not lists:
             return Planned(subscriber)
-        self.state.sent_today[subscriber.pk] += 1
+        self.state.sent_today[inbox] += 1
         if app_settings.CONFIRMATION_COOLDOWN > 0:
-            self.state.cooling.update((subscriber.pk, s.newsletter_id) for s in lists)
+            self.state.cooling.update((inbox, s.newsletter_id) for s in lists)
         email = ConfirmationEmail(subscriber=subscriber, created_at=self.now, language=language)
         return Planned(subscriber, email, lists)
 
@@ -117,8 +136,8 @@ class Plan:
             if subscription.pk:
                 self.consent_changed.append(subscription)
 
-    def _needs_confirmation(self, key: Key) -> bool:
-        if key[1] not in self.state.lists or key in self.state.cooling:
+    def _needs_confirmation(self, key: Key, inbox: str) -> bool:
+        if key[1] not in self.state.lists or (inbox, key[1]) in self.state.cooling:
             return False
         known = self.state.existing.get(key)
         return known is None or known.status != Status.CONFIRMED
