@@ -84,3 +84,21 @@ def test_erasing_leaves_other_readers_log_entries_alone(reader_with_history, cli
     LogEntry.objects.log_actions(editor.pk, [other], CHANGE, change_message="[]")
     services.erase_subscriber(subscriber_id=reader_with_history.pk, actor="editor:kate")
     assert LogEntry.objects.filter(object_repr="stays@example.com").count() == 1
+
+
+def test_erasing_takes_waiting_sign_ups_of_the_address_in_any_case(newsletters):
+    now = timezone.now()
+    subscriber = Subscriber.objects.create(
+        email="Öz@example.com", email_key="öz@example.com", inbox_key="öz@example.com"
+    )
+    for spelling in ("öz@example.com", "ÖZ@example.com", "other@example.com"):
+        RecordedSignUp.objects.create(
+            email=spelling,
+            newsletter_ids=[newsletters["daily"].pk],
+            wording="W",
+            version="1",
+            created_at=now,
+            due_at=now,
+        )
+    services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
+    assert list(RecordedSignUp.objects.values_list("email", flat=True)) == ["other@example.com"]
