@@ -2,14 +2,15 @@
 counted after Redis forgets its scripts (a restart); without Redis, one counter in the
 database that every process shares."""
 
+import time
 from unittest import mock
 
 import pytest
 import redis
 
-from subscriptions import ratelimit
+from subscriptions import counters, ratelimit
 from subscriptions.app_settings import app_settings
-from subscriptions.models import RecordedSignUp
+from subscriptions.models import RateCounter, RecordedSignUp
 
 from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
@@ -77,3 +78,16 @@ def test_the_database_counter_holds_the_tightest_limit(settings, db):
 def test_without_redis_the_counters_live_in_the_database(settings):
     settings.RATE_LIMIT_STORAGE_URL, settings.REDIS_URL = "", ""
     assert app_settings.rate_limit_storage_url == "database://"
+
+
+def test_windows_that_ran_out_are_dropped_from_the_database(settings, db, monkeypatch):
+    settings.RATE_LIMIT_STORAGE_URL = "database://"
+    settings.SIGNUP_IP_LIMITS = "5/second"
+    assert ratelimit.within_limits("198.51.100.4")
+    assert RateCounter.objects.exists()
+    later = time.time() + 3600  # every window of that hit has run out by then
+    monkeypatch.setattr(counters, "_next_cleanup", 0.0)
+    monkeypatch.setattr(time, "time", lambda: later)  # as counters.py reads it
+    assert ratelimit.within_limits("198.51.100.5")
+    assert not RateCounter.objects.filter(key__contains="198.51.100.4").exists()
+    assert RateCounter.objects.filter(key__contains="198.51.100.5").exists()
