@@ -43,6 +43,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
+# Rotating SECRET_KEY revokes every link ever sent (unsubscribe links never expire): put the
+# old key here, comma-separated, for as long as its links should keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")

@@ -11,5 +11,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
     path("", include("subscriptions.urls")),
+    # Provider webhooks: inbound mail (mailto: unsubscribes) and, later, tracking events.
+    path("anymail/", include("anymail.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from .models import (
     RecordedSignUp,
     Subscriber,
     Subscription,
+    WelcomeEmail,
 )
 
 
@@ -32,6 +33,26 @@ class NewsletterAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "is_public"]
     search_fields = ["name", "slug", "host"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "host"]}),
+        (_("On the site"), {"fields": ["is_active", "is_public", "sort_order"]}),
+        (
+            _("Sender"),
+            {
+                "fields": ["sender_name", "sender_email", "reply_to"],
+                "description": _("Empty: the site's list sender (LIST_FROM_EMAIL)."),
+            },
+        ),
+        (
+            _("Welcome email"),
+            {
+                "fields": ["welcome_subject", "welcome_body"],
+                "description": _(
+                    "Sent once to each new subscriber when they confirm. Leave empty for none."
+                ),
+            },
+        ),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Newsletter]:
         return super().get_queryset(request).with_confirmed_count()  # type: ignore[attr-defined]
@@ -164,3 +185,11 @@ class RecordedSignUpAdmin(ReadOnlyAdmin):
     list_filter = ["attempts"]
     readonly_fields = ("created_at", "due_at", "attempts", "last_error", "form_id", "language")
     fields = readonly_fields
+
+
+@admin.register(WelcomeEmail)
+class WelcomeEmailAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "subscription", "state", "attempts", "created_at", "closed_at"]
+    list_filter = ["state"]
+    list_select_related = ["subscription__subscriber", "subscription__newsletter"]
+    search_fields = ["subscription__subscriber__email", "message_id"]

@@ -7,6 +7,7 @@ to this module.
 """
 
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,20 @@ class Defaults:
     REDIS_KEY_PREFIX: str = ""
 
     CONFIRMATION_MAX_AGE: int = 7 * 24 * 3600
-    UNSUBSCRIBE_MAX_AGE: int = 365 * 24 * 3600
+    # Unsubscribe links never expire (last year's newsletter must still work); rotating
+    # SECRET_KEY, with the old key in SECRET_KEY_FALLBACKS for a while, is how they are revoked.
+
+    # List mail (listmail.py): its sender, kept apart from confirmations' DEFAULT_FROM_EMAIL;
+    # the domains the provider has verified (empty: LIST_FROM_EMAIL's own), which a list's own
+    # sender must be in; a mailbox for mailto: unsubscribes (through anymail's inbound
+    # webhook); and the provider's options for list mail as JSON, e.g. Postmark's broadcast
+    # stream: {"MessageStream": "broadcast"}.
+    LIST_FROM_EMAIL: str = "Newsroom lists <lists@localhost>"
+    LIST_FROM_DOMAINS: tuple[str, ...] = ()
+    UNSUBSCRIBE_MAILTO: str = ""
+    LIST_ESP_EXTRA: str = ""
+    # "Subscribe again" on the unsubscribe page needs no new opt-in within this many days.
+    RESUBSCRIBE_WITHIN_DAYS: int = 30
     # One confirmation per address per list per cooldown: a second sign-up within it sends
     # nothing.
     CONFIRMATION_COOLDOWN: int = 600
@@ -90,6 +104,12 @@ class AppSettings(Defaults):
     def __getattribute__(self, name: str) -> Any:
         default = super().__getattribute__(name)
         return getattr(settings, name, default) if name.isupper() else default
+
+    @property
+    def list_sender_domains(self) -> set[str]:
+        """Where list mail may come from: LIST_FROM_DOMAINS, else LIST_FROM_EMAIL's domain."""
+        listed = {d.strip().lower() for d in self.LIST_FROM_DOMAINS if d.strip()}
+        return listed or {parseaddr(self.LIST_FROM_EMAIL)[1].rpartition("@")[2].lower()}
 
     @property
     def rate_limit_storage_url(self) -> str:

@@ -1,3 +1,4 @@
+from anymail.signals import inbound
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,9 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import catalog  # noqa: PLC0415 (models can't be imported before the registry)
+        # Models can't be imported before the registry is ready: this is Django's place for it.
+        from . import catalog, receivers  # noqa: PLC0415
 
         for signal in (post_save, post_delete):
             signal.connect(catalog.forget, sender="subscriptions.Newsletter")
+        inbound.connect(receivers.unsubscribe_by_mail, dispatch_uid="subscriptions.mailto")

@@ -11,7 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from . import tally
-from .models import ConfirmationEmail, Newsletter, RecordedSignUp, Status
+from .models import ConfirmationEmail, Newsletter, RecordedSignUp, Status, WelcomeEmail
 
 OUTCOMES = ("queued", "sent", "retried", "refused", "failed", "skipped", "requeued")
 
@@ -26,7 +26,10 @@ class DatabaseCollector(Collector):
         yield from _waiting(
             "newsroom_outbox",
             "Emails queued and not sent yet, and the oldest one's age, by kind.",
-            {"confirmation": ConfirmationEmail.objects.queued()},
+            {
+                ConfirmationEmail.metric_kind: ConfirmationEmail.objects.queued(),
+                WelcomeEmail.metric_kind: WelcomeEmail.objects.queued(),
+            },
         )
 
 
@@ -55,11 +58,12 @@ def _emails(counts: dict[str, int]) -> Metric:
         "newsroom_emails",
         "Emails by what happened to them: queued, sent, retried (a transient provider error), "
         "refused (the address, or given up after the retry window), failed (our provider "
-        "configuration), skipped (nothing left to confirm), requeued (by an operator).",
+        "configuration), skipped (nothing left to send), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
-    for outcome in OUTCOMES:
-        family.add_metric(["confirmation", outcome], counts[tally.emails("confirmation", outcome)])
+    for kind in (ConfirmationEmail.metric_kind, WelcomeEmail.metric_kind):
+        for outcome in OUTCOMES:
+            family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family
 
 

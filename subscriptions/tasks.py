@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.utils import translation
 
-from . import delivery, dispatch, emails, services
-from .models import ConfirmationEmail, Subscription
+from . import delivery, dispatch, emails, listmail, services
+from .models import ConfirmationEmail, Subscription, WelcomeEmail
 
 
 class SendingTask(DjangoTask):
@@ -52,6 +52,28 @@ CONFIRMATIONS = delivery.Delivery(
 )
 
 
+def _welcome_messages(welcomes: list[WelcomeEmail]) -> dict[int, AnymailMessage | None]:
+    """Each welcome email through the list-mail path; nothing for a subscription that is no
+    longer confirmed."""
+    prefetch_related_objects(welcomes, "subscription__newsletter", "subscription__subscriber")
+    return {
+        w.pk: listmail.message(w.subscription, listmail.welcome_content(w.subscription, w.pk))
+        for w in welcomes
+    }
+
+
+def _refused_welcome(email_id: int, actor: str, reason: str) -> None:
+    services.record_welcome_undeliverable(email_id=email_id, actor=actor, reason=reason)
+
+
+WELCOMES = delivery.Delivery(
+    kind=WelcomeEmail,
+    compose=_welcome_messages,
+    refuse=_refused_welcome,
+    log_event="welcome",
+)
+
+
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_confirmation")
 def send_confirmation(email_id: int) -> str:
     """One confirmation email (the operators' requeue command, and messages queued before
@@ -59,11 +81,17 @@ def send_confirmation(email_id: int) -> str:
     return delivery.send_rows(CONFIRMATIONS, [email_id])[email_id]
 
 
+@shared_task(base=SendingTask, name="subscriptions.tasks.send_welcome")
+def send_welcome(email_id: int) -> str:
+    """One welcome email (an operator's requeue); the sender normally finds them itself."""
+    return delivery.send_rows(WELCOMES, [email_id])[email_id]
+
+
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
 def send_due() -> int:
-    """Send every confirmation email that is due: woken after sign-ups are processed, at a
+    """Send every email that is due, confirmations first: woken after rows are queued, at a
     retry's time, and by beat for whatever no wake-up announced."""
-    return delivery.send_due(CONFIRMATIONS)
+    return delivery.send_due(CONFIRMATIONS) + delivery.send_due(WELCOMES)
 
 
 @shared_task(name="subscriptions.tasks.process_sign_ups")

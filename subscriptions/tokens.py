@@ -37,10 +37,11 @@ def check_confirm_token(token: str) -> TokenCheck:
 
 
 def check_unsubscribe_token(token: str) -> TokenCheck:
-    return _check(token, UNSUBSCRIBE, "s", app_settings.UNSUBSCRIBE_MAX_AGE)
+    # Never expires: a link in any email ever sent must still work (RFC 8058; GDPR Art. 7(3)).
+    return _check(token, UNSUBSCRIBE, "s", None)
 
 
-def _check(token: str, salt: str, key: str, max_age: int) -> TokenCheck:
+def _check(token: str, salt: str, key: str, max_age: int | None) -> TokenCheck:
     expired = False
     try:
         payload = signing.loads(token, salt=salt, max_age=max_age)

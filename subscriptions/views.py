@@ -206,7 +206,24 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     )
     if subscription is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
-    if request.method == "POST":
+    resubscribed = None
+    if request.method == "POST" and request.POST.get("action") == "resubscribe":
+        consent = _page_consent(request, form_id="resubscribe")
+        resubscribed = services.resubscribe(subscription_id=subscription.pk, consent=consent)
+    elif request.method == "POST":
         services.unsubscribe(subscription_id=subscription.pk)
-        subscription.refresh_from_db()
-    return render(request, "subscriptions/unsubscribe.html", {"subscription": subscription})
+    subscription.refresh_from_db()
+    context = {"subscription": subscription, "resubscribed": resubscribed}
+    return render(request, "subscriptions/unsubscribe.html", context)
+
+
+def _page_consent(request: HttpRequest, *, form_id: str) -> services.ConsentInput:
+    """The consent of a button on one of our pages, worded as the sign-up forms are."""
+    return services.ConsentInput(
+        page_url=request.path,
+        form_id=form_id,
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        wording=str(CONSENT_WORDING),
+        version=app_settings.CONSENT_VERSION,
+    )

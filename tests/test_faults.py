@@ -1,4 +1,5 @@
-"""Fault injection: a reader who signs up gets exactly one confirmation email, whatever fails.
+"""Fault injection: a reader gets exactly one confirmation email, and one welcome email, whatever
+fails.
 
 Real processes only (gunicorn, `celery worker`, `celery beat`), never eager mode. The broker is
 REDIS_URL when set (.ci/run), else kombu's filesystem transport; the broker-outage test starts
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from subscriptions import services
-from subscriptions.models import ConfirmationEmail, Subscription
+from subscriptions.models import ConfirmationEmail, Subscription, WelcomeEmail
 
 from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
@@ -230,3 +231,27 @@ def test_a_send_hung_past_its_timeout_is_not_sent_twice(stack, fake_postmark, ca
     assert "event=confirmation.retry" in stack.log("worker")
     with capsys.disabled():
         print(f"\n[fault 7] hung call: {fake_postmark.calls} provider calls, 1 sent")
+
+
+def test_welcome_email_killed_mid_send_is_sent_exactly_once(stack, running, fake_postmark, capsys):
+    url = running
+    stack.start_beat()  # the confirmation below wakes nobody here: beat's poll finds the row
+    assert sign_up_over_http(url, "welcome@example.com").status_code == 200
+    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=30)  # the confirmation
+    fake_postmark.faults.latency = 2.5
+    services.confirm(email_id=ConfirmationEmail.objects.get().pk)
+    wait_until(lambda: fake_postmark.calls == 2, timeout=30)  # the welcome is in flight
+    stack.kill("worker")
+    stack.wait_restarted("worker")
+    fake_postmark.faults.latency = 0
+    restarted = time.monotonic()
+    wait_until(lambda: len(fake_postmark.accepted) == 2, timeout=60)
+    took = time.monotonic() - restarted
+    settle(fake_postmark)
+    assert [m.get("Tag") for m in fake_postmark.accepted] == ["confirmation", "welcome"]
+    assert WelcomeEmail.objects.get().state == "sent"
+    with capsys.disabled():
+        print(
+            f"\n[fault 8] welcome: 1 expected, {len(fake_postmark.accepted) - 1} sent, "
+            f"{fake_postmark.calls - 1} provider calls, resent {took:.1f}s after the kill"
+        )

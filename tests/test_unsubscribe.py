@@ -1,5 +1,8 @@
 """Leaving a list: one click from any email (RFC 8058), and a scanner-safe page."""
 
+import time
+from unittest import mock
+
 import pytest
 from django.test import Client
 
@@ -51,5 +54,45 @@ def test_unsubscribe_page_button_unsubscribes_once(client, confirmed):
 def test_confirm_token_cannot_unsubscribe(confirmed):
     token = tokens.make_confirm_token(confirmed.pk)
     assert Client().post(f"/unsubscribe/{token}/").status_code == 400
+    confirmed.refresh_from_db()
+    assert confirmed.status == "confirmed"
+
+
+def test_repeating_the_one_click_post_is_harmless(confirmed):
+    token = tokens.make_unsubscribe_token(confirmed.pk)
+    for _ in range(3):
+        response = Client().post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 200 and not response.has_header("Location")
+    assert Event.objects.filter(to_status="unsubscribed").count() == 1
+
+
+def test_an_unsubscribe_link_from_years_ago_still_works(confirmed):
+    with mock.patch("time.time", return_value=time.time() - 3 * 365 * 86400):
+        token = tokens.make_unsubscribe_token(confirmed.pk)
+    response = Client().post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    confirmed.refresh_from_db()
+    assert confirmed.status == "unsubscribed"
+
+
+def test_a_link_signed_with_a_retired_key_works_while_it_is_a_fallback(confirmed, settings):
+    settings.SECRET_KEY = "the-old-key-" + "x" * 40
+    token = tokens.make_unsubscribe_token(confirmed.pk)
+    settings.SECRET_KEY = "the-new-key-" + "y" * 40
+    revoked = Client().post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    assert revoked.status_code == 400
+    settings.SECRET_KEY_FALLBACKS = ["the-old-key-" + "x" * 40]
+    kept = Client().post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    assert kept.status_code == 200
+    confirmed.refresh_from_db()
+    assert confirmed.status == "unsubscribed"
+
+
+@pytest.mark.parametrize(
+    "token", ["forged", "eyJzIjoxfQ:1xX9H3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]
+)
+def test_a_forged_one_click_token_changes_nothing(confirmed, token):
+    response = Client().post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 400
     confirmed.refresh_from_db()
     assert confirmed.status == "confirmed"

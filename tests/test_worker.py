@@ -1,5 +1,6 @@
 """End to end with real processes: gunicorn serves the form, a real `celery worker` sends the
-confirmation through anymail to the fake provider, and the reader confirms over HTTP."""
+confirmation through anymail to the fake provider, the reader confirms over HTTP, gets the
+list's welcome email, and leaves with one click."""
 
 import pytest
 import requests
@@ -31,5 +32,23 @@ def test_real_worker_sends_the_confirmation_and_the_link_confirms(stack, fake_po
         page.url, data={"csrfmiddlewaretoken": csrf}, headers={"Referer": page.url}
     )
     assert done.status_code == 200 and "Subscription confirmed" in done.text
-    assert Subscription.objects.get().status == "confirmed"
-    assert len(fake_postmark.accepted) == 1
+    subscription = Subscription.objects.get()
+    assert subscription.status == "confirmed"
+
+    # The list's welcome email, through the list-mail path, with its headers as sent.
+    confirmation, welcome = fake_postmark.wait_for(2, timeout=60)
+    headers = {h["Name"]: h["Value"] for h in welcome["Headers"]}
+    assert welcome["Tag"] == "welcome" and welcome["To"] == "reader@example.com"
+    assert welcome["From"] == "Newsroom lists <lists@localhost>"
+    assert confirmation["From"] == "Newsroom <newsletters@example.com>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Id"].endswith("<daily.lists.127.0.0.1>")
+    unsubscribe = found(r"<(http\S+/unsubscribe/\S+/)>", headers["List-Unsubscribe"])
+    assert unsubscribe.startswith(url + "/unsubscribe/") and unsubscribe in welcome["TextBody"]
+    assert welcome["Metadata"]["subscription"] == str(subscription.pk)
+
+    # One click, as a mailbox provider sends it: no cookie, no CSRF token.
+    left = requests.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+    assert left.status_code == 200 and not left.history
+    assert Subscription.objects.get().status == "unsubscribed"
+    assert len(fake_postmark.accepted) == 2

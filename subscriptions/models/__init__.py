@@ -4,7 +4,7 @@ counters without Redis (counters.py)."""
 
 from .counters import RateCounter
 from .intake import RecordedSignUp
-from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState
+from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState, WelcomeEmail
 from .subscribers import (
     Consent,
     Event,
@@ -31,4 +31,5 @@ __all__ = [
     "Subscriber",
     "Subscription",
     "Tally",
+    "WelcomeEmail",
 ]

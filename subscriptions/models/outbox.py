@@ -104,3 +104,18 @@ class ConfirmationEmail(OutboxItem):
     class Meta(OutboxItem.Meta):
         verbose_name = _("confirmation email")
         verbose_name_plural = _("confirmation emails")
+
+
+class WelcomeEmail(OutboxItem):
+    """A list's welcome email to one subscription, queued when it is confirmed."""
+
+    send_task: ClassVar[str] = "subscriptions.tasks.send_welcome"
+    metric_kind: ClassVar[str] = "welcome"
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="welcome_emails"
+    )
+
+    class Meta(OutboxItem.Meta):
+        verbose_name = _("welcome email")
+        verbose_name_plural = _("welcome emails")

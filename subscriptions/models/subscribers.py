@@ -7,9 +7,12 @@ reads.
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
+
+from ..app_settings import app_settings
 
 
 class NewsletterQuerySet(models.QuerySet):
@@ -32,6 +35,21 @@ class Newsletter(models.Model):
     is_public = models.BooleanField(_("offered on public forms"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The list's own sender; empty: LIST_FROM_EMAIL's. The address must be in one of
+    # LIST_FROM_DOMAINS, the domains the provider has verified.
+    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
+    sender_email = models.EmailField(_("sender address"), blank=True)
+    reply_to = models.EmailField(_("reply-to address"), blank=True)
+    # Sent once when a subscription to the list is confirmed; none when either is empty.
+    welcome_subject = models.CharField(_("welcome email subject"), max_length=200, blank=True)
+    welcome_body = models.TextField(
+        _("welcome email body"),
+        blank=True,
+        help_text=_(
+            "Plain text. **bold**, *italic*, [links](https://…), lists with - and paragraphs "
+            "separated by a blank line are formatted; anything else shows as typed."
+        ),
+    )
 
     objects = NewsletterQuerySet.as_manager()
 
@@ -42,6 +60,21 @@ class Newsletter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        domain = self.sender_email.rpartition("@")[2].lower()
+        if self.sender_email and domain not in app_settings.list_sender_domains:
+            allowed = ", ".join(sorted(app_settings.list_sender_domains))
+            message = _(
+                "The provider can only send from its verified domains (%(domains)s). Use an "
+                "address at one of them, or ask an operator to add this domain to "
+                "LIST_FROM_DOMAINS once the provider has verified it."
+            )
+            raise ValidationError({"sender_email": message % {"domains": allowed}})
+
+    @property
+    def has_welcome(self) -> bool:
+        return bool(self.welcome_subject.strip() and self.welcome_body.strip())
 
 
 class Inbox(models.Model):
@@ -62,6 +95,8 @@ class Subscriber(models.Model):
     email = models.CharField(_("email"), max_length=254)
     email_key = models.CharField(max_length=254, unique=True)
     inbox_key = models.CharField(max_length=254, db_index=True)
+    # The language of every email to them, from their latest sign-up.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

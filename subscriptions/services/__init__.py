@@ -7,7 +7,14 @@ dispatch.py, so a task never sees a row its transaction has not committed.
 """
 
 from .intake import process_recorded_sign_ups, record_sign_up
-from .membership import ConfirmResult, confirm, erase_subscriber, unsubscribe
+from .membership import (
+    ConfirmResult,
+    Resubscribed,
+    confirm,
+    erase_subscriber,
+    resubscribe,
+    unsubscribe,
+)
 from .sending import (
     SEND_DUE_TASK,
     claim,
@@ -29,11 +36,13 @@ from .signup import (
     sign_up,
     sign_up_many,
 )
+from .welcome import queue_welcome_emails, record_welcome_undeliverable
 
 __all__ = [
     "SEND_DUE_TASK",
     "ConfirmResult",
     "ConsentInput",
+    "Resubscribed",
     "SignUpEntry",
     "SignUpResult",
     "claim",
@@ -41,6 +50,7 @@ __all__ = [
     "confirm",
     "erase_subscriber",
     "process_recorded_sign_ups",
+    "queue_welcome_emails",
     "record_failed",
     "record_retry",
     "record_sent",
@@ -48,9 +58,11 @@ __all__ = [
     "record_sign_up",
     "record_skipped",
     "record_undeliverable",
+    "record_welcome_undeliverable",
     "recount_tallies",
     "requeue_failed_confirmations",
     "resend_confirmation",
+    "resubscribe",
     "sign_up",
     "sign_up_many",
     "unsubscribe",

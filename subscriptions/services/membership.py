@@ -3,7 +3,7 @@
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +13,17 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 
 from .. import lifecycle, tally
-from ..models import Inbox, RecordedSignUp, Status, Subscriber, Subscription
+from ..app_settings import app_settings
+from ..models import (
+    ConfirmationEmail,
+    Inbox,
+    RecordedSignUp,
+    Status,
+    Subscriber,
+    Subscription,
+)
+from .signup import ConsentInput, sign_up
+from .welcome import queue_welcome_emails
 
 logger = logging.getLogger("subscriptions")
 
@@ -41,10 +51,49 @@ def confirm(
     )
     already = [s.newsletter.name for s in subscriptions if s.status == Status.CONFIRMED]
     pending = [s for s in subscriptions if s.pk in awaiting]
-    lifecycle.transition_many(
-        subscriptions=pending, to=Status.CONFIRMED, actor=actor, now=now or timezone.now()
-    )
+    now = now or timezone.now()
+    lifecycle.transition_many(subscriptions=pending, to=Status.CONFIRMED, actor=actor, now=now)
+    language = ConfirmationEmail.objects.filter(pk=email_id).values_list("language", flat=True)
+    queue_welcome_emails(subscriptions=pending, language=language.first() or "", now=now)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
+
+
+@dataclass(frozen=True)
+class Resubscribed:
+    confirmed: bool  # subscribed again at once; False: a confirmation email is on its way
+    newsletter: str
+
+
+@transaction.atomic
+def resubscribe(
+    *, subscription_id: int, consent: ConsentInput, now: datetime | None = None
+) -> Resubscribed | None:
+    """ "Subscribe again" after leaving by mistake: within RESUBSCRIBE_WITHIN_DAYS the list is
+    confirmed again at once (the reader's consent stands, and the Event says so); later, it
+    takes a new double opt-in, as any sign-up does. None when there is nothing to undo."""
+    now = now or timezone.now()
+    subscription = (
+        Subscription.objects.select_for_update(of=("self",))
+        .with_list()
+        .filter(pk=subscription_id, status=Status.UNSUBSCRIBED)
+        .first()
+    )
+    if subscription is None:
+        return None
+    left = subscription.unsubscribed_at or now
+    name = subscription.newsletter.name
+    if now - left <= timedelta(days=app_settings.RESUBSCRIBE_WITHIN_DAYS):
+        lifecycle.transition(
+            subscription=subscription,
+            to=Status.CONFIRMED,
+            actor=lifecycle.READER,
+            detail="subscribed again from the unsubscribe page",
+            now=now,
+        )
+        return Resubscribed(confirmed=True, newsletter=name)
+    email = Subscriber.objects.values_list("email", flat=True).get(pk=subscription.subscriber_id)
+    sign_up(email=email, newsletters=[subscription.newsletter], consent=consent, now=now)
+    return Resubscribed(confirmed=False, newsletter=name)
 
 
 @transaction.atomic

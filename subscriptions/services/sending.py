@@ -10,7 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import dispatch, lifecycle, outbox, tally
-from ..models import ConfirmationEmail, OutboxItem, OutboxState, Status, Subscription
+from ..models import (
+    ConfirmationEmail,
+    OutboxItem,
+    OutboxState,
+    Status,
+    Subscription,
+    WelcomeEmail,
+)
 
 logger = logging.getLogger("subscriptions")
 
@@ -131,10 +138,11 @@ def recount_tallies() -> dict[str, int]:
     counts: Counter[str] = Counter()
     for (newsletter_id, status), n in Subscription.objects.count_by_list_and_status().items():
         counts[tally.subscriptions(newsletter_id, status)] = n
-    kind = ConfirmationEmail.metric_kind
-    for state, n in ConfirmationEmail.objects.count_by_state().items():
-        counts[tally.emails(kind, "queued")] += n  # every email was queued once
-        if state != OutboxState.QUEUED:
-            counts[tally.emails(kind, state)] = n  # sent, failed, skipped
+    for model in (ConfirmationEmail, WelcomeEmail):
+        kind = model.metric_kind
+        for state, n in model.objects.count_by_state().items():
+            counts[tally.emails(kind, "queued")] += n  # every email was queued once
+            if state != OutboxState.QUEUED:
+                counts[tally.emails(kind, state)] = n  # sent, failed, skipped
     tally.replace_subscriptions_and_emails(counts)
     return dict(counts)

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from .. import dispatch, lifecycle, tally
 from ..app_settings import app_settings
-from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscription
+from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscriber, Subscription
 from .sending import SEND_DUE_TASK
 from .signup_plan import Plan, Planned, load_state, locked_subscribers
 
@@ -62,6 +62,7 @@ def sign_up_many(
         return []
     now = now or timezone.now()
     subscribers = locked_subscribers([e.email for e in entries])
+    _remember_languages(entries, subscribers)
     plan = Plan(load_state(list(subscribers.values()), entries, now), now)
     planned = [plan.decide(subscribers[e.email], e.newsletter_ids, e.language) for e in entries]
     _give_consents(entries, planned, plan, now)
@@ -72,6 +73,20 @@ def sign_up_many(
     )
     _queue_confirmations([p for p in planned if p.email], now)
     return [SignUpResult(p.subscriber.pk, p.email.pk if p.email else None) for p in planned]
+
+
+def _remember_languages(
+    entries: Sequence[SignUpEntry], subscribers: dict[str, Subscriber]
+) -> None:
+    """Every list email to a reader is written in the language of their latest sign-up."""
+    changed: dict[int, Subscriber] = {}
+    for entry in entries:
+        subscriber = subscribers[entry.email]
+        if entry.language and subscriber.language != entry.language:
+            subscriber.language = entry.language
+            changed[subscriber.pk] = subscriber
+    if changed:
+        Subscriber.objects.bulk_update(changed.values(), ["language"])
 
 
 def _give_consents(

@@ -1,0 +1,143 @@
+"""The one way mail reaches a list's subscribers: welcome emails now, editions later.
+
+Whatever the kind, a list message:
+- goes only to a subscription confirmed for that list (anything else gets no message);
+- carries one-click unsubscribe: `List-Unsubscribe` with one HTTPS URL for that subscription
+  (and a `mailto:` when UNSUBSCRIBE_MAILTO is set), and `List-Unsubscribe-Post:
+  List-Unsubscribe=One-Click` (RFC 8058; Gmail's and Yahoo's bulk-sender rules);
+- carries `List-Id: <name> <slug.lists.SITE-DOMAIN>` (RFC 2919);
+- shows the unsubscribe link in its text and HTML bodies;
+- comes from the list's sender, else LIST_FROM_EMAIL (confirmations keep DEFAULT_FROM_EMAIL,
+  so list mail's reputation is kept apart), through LIST_ESP_EXTRA's stream where set;
+- has one tag, its kind, and metadata naming the list, the kind and our row ids, so a
+  provider's events find their way back.
+"""
+
+import json
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
+
+import markdown
+import nh3
+from anymail.message import AnymailMessage
+from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from .app_settings import app_settings
+from .emails import Parts, absolute_url, render_parts
+from .models import Newsletter, Status, Subscription
+from .tokens import make_unsubscribe_token
+
+# What an editor's Markdown may become: the formatting the help text promises, nothing else.
+ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "blockquote"}
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+LINK_SCHEMES = {"https", "http", "mailto"}
+
+
+@dataclass(frozen=True)
+class ListContent:
+    kind: str  # the message's one tag: "welcome", later "edition"
+    subject: str
+    markdown: str  # the editor's text: the text body as it stands, rendered for the HTML one
+    metadata: dict[str, str]  # our row ids, beside the list and the kind
+
+
+def sender(newsletter: Newsletter) -> str:
+    default_name, default_address = parseaddr(app_settings.LIST_FROM_EMAIL)
+    return formataddr(
+        (newsletter.sender_name or default_name, newsletter.sender_email or default_address)
+    )
+
+
+def list_id(newsletter: Newsletter) -> str:
+    domain = urlsplit(app_settings.SITE_URL).hostname or "localhost"
+    # A quoted phrase, so a list name with a comma or brackets can't end the header early.
+    name = newsletter.name.replace("\\", "").replace('"', "")
+    return f'"{name}" <{newsletter.slug}.lists.{domain}>'
+
+
+def unsubscribe_url(subscription: Subscription) -> str:
+    token = make_unsubscribe_token(subscription.pk)
+    return absolute_url(reverse("subscriptions:unsubscribe_link", args=[token]))
+
+
+def message(subscription: Subscription, content: ListContent) -> AnymailMessage | None:
+    """The message of `content` for one subscription, in its reader's language; None when the
+    subscription is not confirmed for its list (left, pending, undeliverable)."""
+    if subscription.status != Status.CONFIRMED:
+        return None
+    newsletter, address = subscription.newsletter, subscription.subscriber.email
+    url = unsubscribe_url(subscription)
+    with translation.override(subscription.subscriber.language or None):
+        parts = _parts(content, newsletter, url)
+    mail = AnymailMessage(
+        subject=parts.subject,
+        body=parts.text,
+        from_email=sender(newsletter),
+        to=[address],
+        reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
+        headers=_headers(newsletter, url, subscription.pk),
+    )
+    mail.attach_alternative(parts.html, "text/html")
+    mail.tags = [content.kind]
+    mail.metadata = {
+        "kind": content.kind,
+        "list": newsletter.slug,
+        "subscription": str(subscription.pk),
+        **content.metadata,
+    }
+    mail.track_clicks = False  # a rewritten unsubscribe link would pass through the provider
+    if app_settings.LIST_ESP_EXTRA:
+        mail.esp_extra = json.loads(app_settings.LIST_ESP_EXTRA)
+    return mail
+
+
+def _headers(newsletter: Newsletter, url: str, subscription_id: int) -> dict[str, str]:
+    targets = [f"<{url}>"]
+    if app_settings.UNSUBSCRIBE_MAILTO:
+        # The subject names the subscription; the inbound webhook checks it came from its reader.
+        token = quote(make_unsubscribe_token(subscription_id))
+        targets.append(f"<mailto:{app_settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>")
+    return {
+        "List-Unsubscribe": ", ".join(targets),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": list_id(newsletter),
+    }
+
+
+def _parts(content: ListContent, newsletter: Newsletter, url: str) -> Parts:
+    context = {
+        "newsletter": newsletter,
+        "body_text": content.markdown.strip(),
+        "body_html": mark_safe(render_markdown(content.markdown)),  # noqa: S308 (sanitised)
+        "subject": content.subject,
+        "unsubscribe_url": url,
+    }
+    return render_parts("subscriptions/email/list", context)
+
+
+@lru_cache(maxsize=128)
+def render_markdown(text: str) -> str:
+    """An editor's text as HTML: Python-Markdown for the formatting, then nh3 (the ammonia
+    sanitiser) keeps only ALLOWED_TAGS, so no script, style or tracking pixel gets through."""
+    html = markdown.markdown(text, output_format="html")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=LINK_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def welcome_content(subscription: Subscription, welcome_email_id: int) -> ListContent:
+    newsletter = subscription.newsletter
+    return ListContent(
+        kind="welcome",
+        subject=newsletter.welcome_subject,
+        markdown=newsletter.welcome_body,
+        metadata={"welcome_email": str(welcome_email_id)},
+    )

@@ -1,0 +1,54 @@
+"""Welcome emails: queued in the transaction that confirms a subscription, sent through the
+list-mail path (listmail.py) by the sender, like any outbox row."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import dispatch, lifecycle, outbox, tally
+from ..app_settings import app_settings
+from ..models import OutboxState, Status, Subscription, WelcomeEmail
+from .sending import SEND_DUE_TASK
+
+logger = logging.getLogger("subscriptions")
+
+
+def queue_welcome_emails(
+    *, subscriptions: Sequence[Subscription], language: str, now: datetime
+) -> list[WelcomeEmail]:
+    """One welcome email per newly confirmed subscription whose list has one; the caller's
+    transaction holds them, so a confirmation never commits without its welcome emails."""
+    emails = WelcomeEmail.objects.bulk_create(
+        WelcomeEmail(subscription=s, created_at=now, language=language)
+        for s in subscriptions
+        if s.newsletter.has_welcome
+    )
+    if emails:
+        tally.add({tally.emails(WelcomeEmail.metric_kind, "queued"): len(emails)})
+        for email in emails:
+            logger.info(
+                "event=welcome.queued id=%s subscription=%s", email.pk, email.subscription_id
+            )
+        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
+    return emails
+
+
+@transaction.atomic
+def record_welcome_undeliverable(
+    *, email_id: int, actor: str, reason: str, now: datetime | None = None
+) -> None:
+    """The provider refused the address (or we gave up): close the row, and mark the
+    subscription undeliverable with the reason, so editors see why."""
+    now = now or timezone.now()
+    email = WelcomeEmail.objects.get(pk=email_id)
+    outbox.close(WelcomeEmail, email_id, OutboxState.FAILED, reason, now)
+    tally.add({tally.emails(WelcomeEmail.metric_kind, "refused"): 1})
+    refused = Subscription.objects.select_for_update().filter(
+        pk=email.subscription_id, status=Status.CONFIRMED
+    )
+    lifecycle.transition_many(
+        subscriptions=list(refused), to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
+    )
