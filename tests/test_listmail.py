@@ -1,6 +1,7 @@
 """List mail: the one send path (headers, sender, tags, metadata), welcome emails, and the
 reader's language and list senders."""
 
+import base64
 import json
 from urllib.parse import unquote
 
@@ -223,12 +224,19 @@ def inbound(client, sender: str, subject: str):
         "MessageID": "inbound-1",
         "Attachments": [],
     }
-    return client.post("/anymail/postmark/inbound/", event, content_type="application/json")
+    auth = "Basic " + base64.b64encode(b"anymail:webhook-secret").decode()
+    return client.post(
+        "/anymail/postmark/inbound/",
+        event,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
 
 
 def test_mail_to_the_unsubscribe_mailbox_unsubscribes_its_senders_subscription(
-    client, newsletters
+    client, newsletters, settings
 ):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "anymail:webhook-secret"}
     sign_up(client, "reader@example.com", "daily")
     services.confirm(email_id=latest_confirmation().pk)
     subscription = Subscription.objects.get()
