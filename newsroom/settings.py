@@ -188,6 +188,13 @@ ANYMAIL: dict[str, object] = {
 for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_API_REQUESTS"):
     if _key in ANYMAIL:
         ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
+# The provider webhooks (/anymail/...: bounces, complaints, inbound mail) change subscriptions:
+# HTTP basic auth "user:password" guards them, and production doesn't start without it.
+if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET (user:password) is required when DEBUG is off: it guards the "
+        "provider webhooks. Put the same credentials in each webhook URL at your provider."
+    )
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
 _REQUESTS_TIMEOUT = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
 ANYMAIL["REQUESTS_TIMEOUT"] = _REQUESTS_TIMEOUT

@@ -15,9 +15,11 @@ from .models import (
     Consent,
     Event,
     Newsletter,
+    ProviderEvent,
     RecordedSignUp,
     Subscriber,
     Subscription,
+    Suppression,
     WelcomeEmail,
 )
 
@@ -193,3 +195,41 @@ class WelcomeEmailAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     list_select_related = ["subscription__subscriber", "subscription__newsletter"]
     search_fields = ["subscription__subscriber__email", "message_id"]
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    """Every event providers sent us, as they sent it, and what it did."""
+
+    list_display = ["received_at", "provider", "kind", "event_type", "recipient", "effect"]
+    list_filter = ["provider", "kind", "event_type"]
+    search_fields = ["recipient", "message_id"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    """Inboxes we don't write to, why, and the provider event that said so."""
+
+    list_display = [
+        "inbox_key",
+        "reason",
+        "actor",
+        "created_at",
+        "event",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_filter = ["reason", ("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["inbox_key"]
+    list_select_related = ["event"]
+    actions = ["lift_selected"]
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subscriptions.lift_suppression")
+
+    @admin.action(description=_("Lift selected suppressions"), permissions=["lift"])
+    def lift_selected(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        lifted = services.lift_suppressions(ids=ids, actor=_actor(request))
+        message = ngettext("%d suppression lifted.", "%d suppressions lifted.", lifted)
+        self.message_user(request, message % lifted, messages.SUCCESS)

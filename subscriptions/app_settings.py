@@ -40,6 +40,10 @@ class Defaults:
     LIST_FROM_DOMAINS: tuple[str, ...] = ()
     UNSUBSCRIBE_MAILTO: str = ""
     LIST_ESP_EXTRA: str = ""
+    # Soft bounces and deferrals an inbox may collect within the window before it is
+    # suppressed (a hard bounce or a complaint suppresses at once).
+    SOFT_BOUNCE_LIMIT: int = 3
+    SOFT_BOUNCE_WINDOW: int = 7 * 24 * 3600
     # "Subscribe again" on the unsubscribe page needs no new opt-in within this many days.
     RESUBSCRIBE_WITHIN_DAYS: int = 30
     # One confirmation per address per list per cooldown: a second sign-up within it sends

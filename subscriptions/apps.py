@@ -1,4 +1,4 @@
-from anymail.signals import inbound
+from anymail.signals import inbound, tracking
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
@@ -16,3 +16,4 @@ class SubscriptionsConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(catalog.forget, sender="subscriptions.Newsletter")
         inbound.connect(receivers.unsubscribe_by_mail, dispatch_uid="subscriptions.mailto")
+        tracking.connect(receivers.record_tracking_event, dispatch_uid="subscriptions.tracking")

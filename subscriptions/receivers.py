@@ -1,17 +1,22 @@
 """Provider events that reach us through anymail's webhooks: an entry point, like the views.
 
+Tracking events (bounces, complaints, unsubscribes at the provider...) are stored and applied
+by services.apply_provider_event, once each.
+
 Inbound mail: the `mailto:` in List-Unsubscribe (when UNSUBSCRIBE_MAILTO is set) names the
 subscription in its subject, as a signed unsubscribe token. The mail unsubscribes it when it
 comes from that subscription's own address, so nobody can unsubscribe someone else by mail.
 """
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from anymail.signals import AnymailInboundEvent
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 
-from . import lifecycle, services
+from . import bounces, lifecycle, services
 from .models import Subscription
 from .tokens import check_unsubscribe_token
 
@@ -43,3 +48,30 @@ def unsubscribe_by_mail(
             )
             return
     logger.info("event=inbound.ignored esp=%s reason=no_matching_subscription", esp_name)
+
+
+def record_tracking_event(
+    sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    services.apply_provider_event(
+        event=services.ProviderEventInput(
+            provider=esp_name,
+            event_type=event.event_type or "unknown",
+            kind=bounces.classify(esp_name, event.event_type or "", event.esp_event),
+            recipient=event.recipient or "",
+            message_id=str(event.message_id or ""),
+            event_id=str(event.event_id or ""),
+            metadata={str(k): str(v) for k, v in metadata.items()},
+            occurred_at=event.timestamp or datetime.now(UTC),
+            raw=_json_ready(event.esp_event),
+            reason=event.description or event.mta_response or event.reject_reason or "",
+        )
+    )
+
+
+def _json_ready(esp_event: Any) -> Any:
+    # Some providers' events are Django QueryDicts or objects: kept as JSON, whatever they are.
+    if hasattr(esp_event, "lists"):
+        esp_event = {key: values for key, values in esp_event.lists()}
+    return json.loads(json.dumps(esp_event, default=str))

@@ -10,7 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import translation
 
 from . import delivery, dispatch, emails, listmail, services
-from .models import ConfirmationEmail, Subscription, WelcomeEmail
+from .models import ConfirmationEmail, Subscription, Suppression, WelcomeEmail
 
 
 class SendingTask(DjangoTask):
@@ -30,8 +30,13 @@ def _confirmation_messages(
     for subscription in Subscription.objects.pending_of_confirmation_emails(ids):
         pending[subscription.confirmation_email_id].append(subscription)
     prefetch_related_objects(confirmations, "subscriber")
+    # An inbox that bounced for good or complained gets nothing, confirmations included.
+    suppressed = Suppression.objects.of_inboxes({c.subscriber.inbox_key for c in confirmations})
     messages: dict[int, AnymailMessage | None] = {}
     for confirmation in confirmations:
+        if confirmation.subscriber.inbox_key in suppressed:
+            messages[confirmation.pk] = None
+            continue
         with translation.override(confirmation.language or settings.LANGUAGE_CODE):
             lists = pending[confirmation.pk]
             messages[confirmation.pk] = (
@@ -56,10 +61,9 @@ def _welcome_messages(welcomes: list[WelcomeEmail]) -> dict[int, AnymailMessage 
     """Each welcome email through the list-mail path; nothing for a subscription that is no
     longer confirmed."""
     prefetch_related_objects(welcomes, "subscription__newsletter", "subscription__subscriber")
-    return {
-        w.pk: listmail.message(w.subscription, listmail.welcome_content(w.subscription, w.pk))
-        for w in welcomes
-    }
+    return listmail.messages(
+        [(w.pk, w.subscription, listmail.welcome_content(w.subscription, w.pk)) for w in welcomes]
+    )
 
 
 def _refused_welcome(email_id: int, actor: str, reason: str) -> None:

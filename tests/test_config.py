@@ -41,6 +41,16 @@ def test_email_backend_is_required_when_debug_is_off():
     assert "EMAIL_BACKEND is required" in value
 
 
+def test_the_webhook_secret_is_required_when_debug_is_off():
+    value = settings_value(
+        "s.ANYMAIL",
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+    )
+    assert "ANYMAIL_WEBHOOK_SECRET (user:password) is required" in value
+
+
 def test_embedded_defaults_need_no_server():
     value = settings_value(
         "s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL",

@@ -5,6 +5,7 @@ counters without Redis (counters.py)."""
 from .counters import RateCounter
 from .intake import RecordedSignUp
 from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState, WelcomeEmail
+from .provider import ProviderEvent, Suppression
 from .subscribers import (
     Consent,
     Event,
@@ -25,11 +26,13 @@ __all__ = [
     "OutboxItem",
     "OutboxQuerySet",
     "OutboxState",
+    "ProviderEvent",
     "RateCounter",
     "RecordedSignUp",
     "Status",
     "Subscriber",
     "Subscription",
+    "Suppression",
     "Tally",
     "WelcomeEmail",
 ]

@@ -15,6 +15,7 @@ from .membership import (
     resubscribe,
     unsubscribe,
 )
+from .provider_events import ProviderEventInput, apply_provider_event, lift_suppressions
 from .sending import (
     SEND_DUE_TASK,
     claim,
@@ -42,13 +43,16 @@ __all__ = [
     "SEND_DUE_TASK",
     "ConfirmResult",
     "ConsentInput",
+    "ProviderEventInput",
     "Resubscribed",
     "SignUpEntry",
     "SignUpResult",
+    "apply_provider_event",
     "claim",
     "claim_due",
     "confirm",
     "erase_subscriber",
+    "lift_suppressions",
     "process_recorded_sign_ups",
     "queue_welcome_emails",
     "record_failed",

@@ -21,6 +21,7 @@ from ..models import (
     Status,
     Subscriber,
     Subscription,
+    Suppression,
 )
 from ..validation import address_key, inbox_key
 
@@ -66,6 +67,7 @@ class State:
     existing: dict[Key, Subscription]
     cooling: set[tuple[str, int]]  # (inbox key, list) asked for within the cooldown
     lists: set[int]  # the lists that still exist and are active
+    suppressed: set[str]  # inbox keys that bounced for good or complained
 
 
 def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: datetime) -> State:
@@ -93,6 +95,7 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
         lists=set(
             Newsletter.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
         ),
+        suppressed=Suppression.objects.of_inboxes(inboxes),
     )
 
 
@@ -113,6 +116,11 @@ class Plan:
         self, subscriber: Subscriber, newsletter_ids: Sequence[int], language: str
     ) -> Planned:
         inbox = subscriber.inbox_key
+        if inbox in self.state.suppressed:
+            # The normal answer was given; nothing is written to an inbox that bounced for
+            # good or complained.
+            logger.info("event=signup.blocked reason=suppressed subscriber=%s", subscriber.pk)
+            return Planned(subscriber)
         if self.state.sent_today[inbox] >= app_settings.ADDRESS_DAILY_CAP:
             # The inbox is the victim of subscription bombing: the cap is per inbox, across
             # all its spellings, lists and IPs, and one email counts once however many lists

@@ -51,6 +51,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": "postgres://news@db.internal:5432/news",
         "REDIS_URL": "redis://cache.internal:6379/0",
         "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "ANYMAIL_WEBHOOK_SECRET": "anymail:" + secrets.token_urlsafe(24),
         # Preloading is an operator's decision for the whole domain (hard to undo), so it is
         # opt-in, and check --deploy rightly warns (security.W021) until it is made.
         "SECURE_HSTS_PRELOAD": "1",

@@ -82,6 +82,7 @@ class Stack:
             "DB_CONN_MAX_AGE": "0",
             "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
             "ANYMAIL_POSTMARK_SERVER_TOKEN": "fake-token",
+            "ANYMAIL_WEBHOOK_SECRET": "anymail:webhook-secret",
             "ANYMAIL_POSTMARK_API_URL": email_api_url,
             "DEFAULT_FROM_EMAIL": "Newsroom <newsletters@example.com>",
             "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:",

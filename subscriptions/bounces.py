@@ -1,0 +1,52 @@
+"""What a provider's event means for us: a hard bounce, a soft one, a complaint...
+
+anymail normalises every provider's events to one `event_type`, but it maps some soft bounces
+to "bounced" (Postmark's SoftBounce among them), so whether a bounce is permanent is read from
+the provider's own event (`esp_event`), the way each provider says it.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+HARD_BOUNCE = "hard_bounce"
+SOFT_BOUNCE = "soft_bounce"  # soft bounces and deferrals: counted, suppressed when they pile up
+COMPLAINT = "complaint"
+UNSUBSCRIBE = "unsubscribe"
+REJECTED = "rejected"
+OTHER = "other"  # delivered, opened, clicked...: stored, nothing to do
+
+_BY_EVENT_TYPE = {
+    "complained": COMPLAINT,
+    "unsubscribed": UNSUBSCRIBE,
+    "rejected": REJECTED,
+    "deferred": SOFT_BOUNCE,
+}
+
+
+def _field(event: Any, *path: str) -> Any:
+    for key in path:
+        event = event.get(key) if isinstance(event, Mapping) else None
+    return event
+
+
+# Per provider: is this "bounced" event permanent? Unknown providers: anymail's word for it.
+_PERMANENT: dict[str, Callable[[Any], bool]] = {
+    # Postmark's bounce Type: HardBounce (and BadEmailAddress) are permanent; SoftBounce,
+    # Transient, DnsError, AutoResponder... are not.
+    "postmark": lambda e: _field(e, "Type") in {"HardBounce", "BadEmailAddress"},
+    # Mailgun's "failed" events carry severity "permanent" or "temporary".
+    "mailgun": lambda e: _field(e, "severity") == "permanent",
+    # Amazon SES: bounce.bounceType is "Permanent", "Transient" or "Undetermined".
+    "amazon_ses": lambda e: _field(e, "bounce", "bounceType") == "Permanent",
+    # Brevo names its events hard_bounce and soft_bounce.
+    "brevo": lambda e: _field(e, "event") in {"hard_bounce", "invalid_email"},
+}
+
+
+def classify(esp_name: str, event_type: str, esp_event: Any) -> str:
+    if event_type in _BY_EVENT_TYPE:
+        return _BY_EVENT_TYPE[event_type]
+    if event_type == "bounced":
+        permanent = _PERMANENT.get(esp_name.lower().replace(" ", "_"), lambda e: True)
+        return HARD_BOUNCE if permanent(esp_event) else SOFT_BOUNCE
+    return OTHER

@@ -1,0 +1,85 @@
+"""What providers tell us about our mail (bounces, complaints, unsubscribes), and the inboxes
+we no longer write to because of it."""
+
+from typing import Self
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ProviderEvent(models.Model):
+    """One event from a provider's tracking webhook, stored as it came, applied once."""
+
+    provider = models.CharField(_("provider"), max_length=50)
+    event_type = models.CharField(_("event"), max_length=30)  # anymail's event_type
+    # What it means for us, read from the provider's own event: hard_bounce, soft_bounce, ...
+    kind = models.CharField(_("kind"), max_length=30, db_index=True)
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    inbox_key = models.CharField(max_length=254, blank=True, db_index=True)
+    message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    metadata = models.JSONField(_("our message metadata"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"))
+    received_at = models.DateTimeField(_("received"))
+    # The provider's event id, else a key from message id, event type, recipient and time.
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    raw = models.JSONField(_("the provider's event"), default=dict)
+    effect = models.CharField(_("what it did"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} #{self.pk}"
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def active(self) -> Self:
+        return self.filter(lifted_at__isnull=True)
+
+    def of_inboxes(self, keys: set[str] | list[str]) -> set[str]:
+        """The inbox keys among `keys` we must not write to."""
+        return set(self.active().filter(inbox_key__in=keys).values_list("inbox_key", flat=True))
+
+
+class Suppression(models.Model):
+    """An inbox we don't write to: it bounced for good, complained, or kept bouncing."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+        COMPLAINT = "complaint", _("Spam complaint")
+        SOFT_BOUNCES = "soft_bounces", _("Repeated soft bounces")
+
+    inbox_key = models.CharField(_("inbox"), max_length=254, db_index=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    actor = models.CharField(_("by"), max_length=200)
+    event = models.ForeignKey(
+        ProviderEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("since"))
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.CharField(_("lifted by"), max_length=200, blank=True)
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+        permissions = [("lift_suppression", _("Can lift a suppression"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox_key"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_active_suppression_per_inbox",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inbox_key} ({self.reason})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

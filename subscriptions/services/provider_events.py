@@ -1,0 +1,163 @@
+"""Provider events (bounces, complaints, unsubscribes at the provider): stored once, and
+applied in the same transaction.
+
+- a hard bounce or a complaint suppresses the inbox;
+- soft bounces and deferrals are counted, and the inbox is suppressed after SOFT_BOUNCE_LIMIT
+  of them within SOFT_BOUNCE_WINDOW;
+- an unsubscribe at the provider takes the subscription the message named off its list, or
+  all of the address's when it named none;
+- a rejection makes the subscriptions the message was for undeliverable, with the reason.
+
+Every change names its actor, `provider:<esp>`.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import bounces, lifecycle
+from ..app_settings import app_settings
+from ..models import ProviderEvent, Status, Subscription, Suppression
+from ..validation import address_key, inbox_key
+
+logger = logging.getLogger("subscriptions")
+
+
+@dataclass(frozen=True)
+class ProviderEventInput:
+    provider: str  # anymail's esp_name, e.g. "Postmark"
+    event_type: str  # anymail's normalised event type
+    kind: str  # bounces.classify's reading of it
+    recipient: str
+    message_id: str
+    event_id: str
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    raw: Any  # the provider's event, JSON-ready
+    reason: str  # the provider's description or MTA response, for editors
+
+
+def dedupe_key(event: ProviderEventInput) -> str:
+    """The provider's event id where it gives one; else message, type, recipient and time."""
+    provider = event.provider.lower()
+    if event.event_id:
+        return f"{provider}:{event.event_id}"[:255]
+    parts = [event.message_id, event.event_type, event.recipient.lower(), event.occurred_at]
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return f"{provider}:sha256:{digest}"
+
+
+@transaction.atomic
+def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = None) -> str:
+    """Store the event and apply it; "duplicate" when this event was applied before."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
+            row = ProviderEvent.objects.create(
+                provider=event.provider.lower(),
+                event_type=event.event_type,
+                kind=event.kind,
+                recipient=event.recipient[:254],
+                inbox_key=inbox_key(event.recipient) if "@" in event.recipient else "",
+                message_id=event.message_id[:200],
+                metadata=event.metadata,
+                occurred_at=event.occurred_at,
+                received_at=now,
+                dedupe_key=dedupe_key(event),
+                raw=event.raw,
+            )
+    except IntegrityError:
+        return "duplicate"
+    row.effect = _apply(row, event.reason, lifecycle.provider(event.provider), now)
+    row.save(update_fields=["effect"])
+    logger.info(
+        "event=provider_event.applied id=%s provider=%s kind=%s effect=%s",
+        row.pk,
+        row.provider,
+        row.kind,
+        row.effect,
+    )
+    return row.effect
+
+
+def _apply(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
+    if not row.inbox_key:
+        return "no recipient"
+    if row.kind in (bounces.HARD_BOUNCE, bounces.COMPLAINT):
+        why = Suppression.Reason.HARD_BOUNCE
+        if row.kind == bounces.COMPLAINT:
+            why = Suppression.Reason.COMPLAINT
+        return _suppress(row, why, actor, now)
+    if row.kind == bounces.SOFT_BOUNCE:
+        return _count_soft(row, actor, now)
+    if row.kind == bounces.UNSUBSCRIBE:
+        left = _move(_named_or_all(row), Status.UNSUBSCRIBED, actor, "at the provider", now)
+        return f"unsubscribed {left}"
+    if row.kind == bounces.REJECTED:
+        refused = _move(_named_or_all(row), Status.UNDELIVERABLE, actor, reason, now)
+        return f"undeliverable {refused}"
+    return "none"
+
+
+def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
+    if Suppression.objects.active().filter(inbox_key=row.inbox_key).exists():
+        return "already suppressed"
+    Suppression.objects.create(
+        inbox_key=row.inbox_key, reason=reason, actor=actor, event=row, created_at=now
+    )
+    logger.info("event=inbox.suppressed reason=%s provider_event=%s", reason, row.pk)
+    return f"suppressed ({reason})"
+
+
+def _count_soft(row: ProviderEvent, actor: str, now: datetime) -> str:
+    since = now - timedelta(seconds=app_settings.SOFT_BOUNCE_WINDOW)
+    count = ProviderEvent.objects.filter(
+        inbox_key=row.inbox_key, kind=bounces.SOFT_BOUNCE, received_at__gte=since
+    ).count()
+    if count >= app_settings.SOFT_BOUNCE_LIMIT:
+        return _suppress(row, Suppression.Reason.SOFT_BOUNCES, actor, now)
+    return f"counted ({count} of {app_settings.SOFT_BOUNCE_LIMIT})"
+
+
+def _named_or_all(row: ProviderEvent) -> list[Subscription]:
+    """The subscriptions the message was for, from the metadata we sent it with; every one of
+    the recipient's address when it names none."""
+    meta = row.metadata if isinstance(row.metadata, dict) else {}
+    rows = Subscription.objects.select_for_update(of=("self",))
+    named = Q()
+    if str(meta.get("subscription", "")).isdigit():
+        named |= Q(pk=int(meta["subscription"]))
+    if str(meta.get("confirmation_request", "")).isdigit():
+        named |= Q(confirmation_emails=int(meta["confirmation_request"]))
+    key = address_key(row.recipient)
+    mine = rows.filter(subscriber__email_key=key)
+    return list((mine.filter(named) if named else mine).distinct())
+
+
+def _move(
+    subscriptions: list[Subscription], to: Status, actor: str, detail: str, now: datetime
+) -> int:
+    moving = [
+        s
+        for s in subscriptions
+        if s.status in (Status.PENDING, Status.CONFIRMED) and s.status != to
+    ]
+    lifecycle.transition_many(
+        subscriptions=moving, to=to, actor=actor, detail=detail[:500], now=now
+    )
+    return len(moving)
+
+
+@transaction.atomic
+def lift_suppressions(*, ids: list[int], actor: str, now: datetime | None = None) -> int:
+    """An editor lifts suppressions: the inboxes get mail again, and who did it is kept."""
+    now = now or timezone.now()
+    lifted = Suppression.objects.active().filter(pk__in=ids).update(lifted_at=now, lifted_by=actor)
+    logger.info("event=suppression.lifted count=%s actor=%s", lifted, actor)
+    return lifted
