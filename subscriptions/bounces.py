@@ -34,8 +34,8 @@ _PERMANENT: dict[str, Callable[[Any], bool]] = {
     # Postmark's bounce Type: HardBounce (and BadEmailAddress) are permanent; SoftBounce,
     # Transient, DnsError, AutoResponder... are not.
     "postmark": lambda e: _field(e, "Type") in {"HardBounce", "BadEmailAddress"},
-    # Mailgun's "failed" events carry severity "permanent" or "temporary".
-    "mailgun": lambda e: _field(e, "severity") == "permanent",
+    # Mailgun's "failed" events carry severity "permanent" or "temporary" in their event-data.
+    "mailgun": lambda e: _field(e, "event-data", "severity") == "permanent",
     # Amazon SES: bounce.bounceType is "Permanent", "Transient" or "Undetermined".
     "amazon_ses": lambda e: _field(e, "bounce", "bounceType") == "Permanent",
     # Brevo names its events hard_bounce and soft_bounce.
@@ -44,9 +44,12 @@ _PERMANENT: dict[str, Callable[[Any], bool]] = {
 
 
 def classify(esp_name: str, event_type: str, esp_event: Any) -> str:
+    esp = esp_name.lower().replace(" ", "_")
     if event_type in _BY_EVENT_TYPE:
         return _BY_EVENT_TYPE[event_type]
     if event_type == "bounced":
-        permanent = _PERMANENT.get(esp_name.lower().replace(" ", "_"), lambda e: True)
+        permanent = _PERMANENT.get(esp, lambda e: True)
         return HARD_BOUNCE if permanent(esp_event) else SOFT_BOUNCE
+    if esp == "amazon_ses" and _field(esp_event, "eventType") == "DeliveryDelay":
+        return SOFT_BOUNCE  # anymail reports SES's delivery delays as "unknown"
     return OTHER

@@ -24,7 +24,8 @@ def editor(username: str) -> str:
 
 
 def provider(esp: str) -> str:
-    return f"provider:{esp.lower()}"
+    """provider:postmark, provider:amazon_ses...: anymail's esp_name, lower case, no spaces."""
+    return f"provider:{esp.lower().replace(' ', '_')}"
 
 
 _TIMESTAMP_FIELD = {

@@ -45,7 +45,7 @@ class ProviderEventInput:
 
 def dedupe_key(event: ProviderEventInput) -> str:
     """The provider's event id where it gives one; else message, type, recipient and time."""
-    provider = event.provider.lower()
+    provider = lifecycle.provider(event.provider)
     if event.event_id:
         return f"{provider}:{event.event_id}"[:255]
     parts = [event.message_id, event.event_type, event.recipient.lower(), event.occurred_at]
@@ -60,7 +60,7 @@ def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = No
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
             row = ProviderEvent.objects.create(
-                provider=event.provider.lower(),
+                provider=lifecycle.provider(event.provider).removeprefix("provider:"),
                 event_type=event.event_type,
                 kind=event.kind,
                 recipient=event.recipient[:254],
