@@ -48,6 +48,18 @@ def running(stack) -> str:
     return url
 
 
+def kill_worker_mid_call(stack, fake, *, call: int, then_accepted: int) -> float:
+    """Kill the worker while provider call number `call` is in flight, let the supervisor
+    restart it, and return the seconds until the provider has accepted `then_accepted`."""
+    wait_until(lambda: fake.calls == call, timeout=30)
+    stack.kill("worker")
+    stack.wait_restarted("worker")
+    fake.faults.latency = 0
+    restarted = time.monotonic()
+    wait_until(lambda: len(fake.accepted) == then_accepted, timeout=60)
+    return time.monotonic() - restarted
+
+
 def settle(fake, seconds: float = 4.0) -> None:
     """Give any duplicate time to show up: wait until no provider call came for `seconds`,
     longer than a sweep and a backoff."""
@@ -149,13 +161,7 @@ def test_worker_killed_mid_send_sends_exactly_once_after_restart(
     stack.start_beat()
     fake_postmark.faults.latency = 2.5
     assert sign_up_over_http(url, "killed@example.com").status_code == 200
-    wait_until(lambda: fake_postmark.calls == 1, timeout=30)  # the send is in flight
-    stack.kill("worker")
-    stack.wait_restarted("worker")
-    fake_postmark.faults.latency = 0
-    restarted = time.monotonic()
-    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
-    took = time.monotonic() - restarted
+    took = kill_worker_mid_call(stack, fake_postmark, call=1, then_accepted=1)
     settle(fake_postmark)
     assert per_address(fake_postmark) == Counter({"killed@example.com": 1})
     assert ConfirmationEmail.objects.get().state == "sent"
@@ -240,13 +246,7 @@ def test_welcome_email_killed_mid_send_is_sent_exactly_once(stack, running, fake
     wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=30)  # the confirmation
     fake_postmark.faults.latency = 2.5
     services.confirm(email_id=ConfirmationEmail.objects.get().pk)
-    wait_until(lambda: fake_postmark.calls == 2, timeout=30)  # the welcome is in flight
-    stack.kill("worker")
-    stack.wait_restarted("worker")
-    fake_postmark.faults.latency = 0
-    restarted = time.monotonic()
-    wait_until(lambda: len(fake_postmark.accepted) == 2, timeout=60)
-    took = time.monotonic() - restarted
+    took = kill_worker_mid_call(stack, fake_postmark, call=2, then_accepted=2)  # the welcome
     settle(fake_postmark)
     assert [m.get("Tag") for m in fake_postmark.accepted] == ["confirmation", "welcome"]
     assert WelcomeEmail.objects.get().state == "sent"

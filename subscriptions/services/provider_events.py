@@ -129,15 +129,16 @@ def _named_or_all(row: ProviderEvent) -> list[Subscription]:
     """The subscriptions the message was for, from the metadata we sent it with; every one of
     the recipient's address when it names none."""
     meta = row.metadata if isinstance(row.metadata, dict) else {}
-    rows = Subscription.objects.select_for_update(of=("self",))
     named = Q()
     if str(meta.get("subscription", "")).isdigit():
         named |= Q(pk=int(meta["subscription"]))
     if str(meta.get("confirmation_request", "")).isdigit():
         named |= Q(confirmation_emails=int(meta["confirmation_request"]))
-    key = address_key(row.recipient)
-    mine = rows.filter(subscriber__email_key=key)
-    return list((mine.filter(named) if named else mine).distinct())
+    mine = Subscription.objects.filter(subscriber__email_key=address_key(row.recipient))
+    ids = set((mine.filter(named) if named else mine).values_list("pk", flat=True))
+    # Locked apart from the lookup: PostgreSQL allows no FOR UPDATE over a join's DISTINCT.
+    locked = Subscription.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+    return list(locked.order_by("pk"))
 
 
 def _move(
