@@ -178,10 +178,9 @@ def sending_part(run: Run) -> dict[str, float]:
         f"{'exactly one email each' if latency['exactly_once'] else 'NOT exactly one email each'}"
         f" ({latency['sign_ups']:.0f} sign-ups)"
     )
-    if not run.smoke:
-        inside(run.env, "million")
+    seeded = inside(run.env, "million", "250" if run.smoke else "250000")["subscriptions"]
     scrape = sending.scrape_ms(run.url, 5 if run.smoke else 20)
-    size = "1,000,000 subscriptions" if not run.smoke else "a few subscriptions"
+    size = f"{seeded:,} subscriptions"
     print(
         f"GET /metrics at {size}: median {scrape['median_ms']:.0f} ms, "
         f"max {scrape['max_ms']:.0f} ms"
