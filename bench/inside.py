@@ -33,8 +33,7 @@ from subscriptions.abuse import make_form_token  # noqa: E402
 from subscriptions.app_settings import app_settings  # noqa: E402
 from subscriptions.models import ConfirmationEmail, Newsletter, RecordedSignUp  # noqa: E402
 
-LISTS = ["daily", "weekly-review"]
-CONSENT = services.ConsentInput("/", "footer", "10.9.9.9", "bench", "W" * 120, "1")
+LISTS, CONSENT = inside_sending.LISTS, inside_sending.CONSENT
 
 
 def states() -> dict[str, list[str]]:
@@ -106,20 +105,8 @@ def _command(call: Any) -> str:
 def drain(n: int) -> dict[str, Any]:
     """Seconds one process takes to turn `n` recorded sign-ups into subscriptions and queued
     confirmation emails (their task messages published to the broker)."""
-    ids = list(Newsletter.objects.filter(slug__in=LISTS).values_list("pk", flat=True))
-    now, run = timezone.now(), uuid.uuid4().hex[:6]
     RecordedSignUp.objects.all().delete()  # what the load runs left: only these are timed
-    RecordedSignUp.objects.bulk_create(
-        RecordedSignUp(
-            email=f"drain-{run}-{i}@example.com",
-            newsletter_ids=ids,
-            created_at=now,
-            due_at=now,
-            language="en",
-            **vars(CONSENT),
-        )
-        for i in range(n)
-    )
+    inside_sending.record_sign_ups(n, "drain")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE")  # autovacuum is off on the reference machine

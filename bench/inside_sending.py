@@ -22,14 +22,13 @@ def reset() -> dict[str, Any]:
     return {"recorded": waiting, "queued": queued}
 
 
-def queue(n: int) -> dict[str, Any]:
-    """`n` confirmation emails queued for a sender, with no wake-up sent for them."""
-    reset()
+def record_sign_ups(n: int, prefix: str) -> None:
+    """`n` sign-ups to LISTS, recorded as the endpoint records them, due now."""
     ids = list(Newsletter.objects.filter(slug__in=LISTS).values_list("pk", flat=True))
     now, run = timezone.now(), uuid.uuid4().hex[:6]
     RecordedSignUp.objects.bulk_create(
         RecordedSignUp(
-            email=f"send-{run}-{i}@example.com",
+            email=f"{prefix}-{run}-{i}@example.com",
             newsletter_ids=ids,
             created_at=now,
             due_at=now,
@@ -38,6 +37,12 @@ def queue(n: int) -> dict[str, Any]:
         )
         for i in range(n)
     )
+
+
+def queue(n: int) -> dict[str, Any]:
+    """`n` confirmation emails queued for a sender, with no wake-up sent for them."""
+    reset()
+    record_sign_ups(n, "send")
     with mock.patch.object(dispatch, "publish"):
         services.process_recorded_sign_ups(budget=600)
     _analyze()
