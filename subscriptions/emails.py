@@ -73,12 +73,6 @@ def build_mail(parts: Parts, to: str, headers: dict[str, str] | None = None) -> 
     return message
 
 
-def render_mail(
-    template_prefix: str, context: dict[str, Any], to: str, headers: dict[str, str] | None = None
-) -> AnymailMessage:
-    return build_mail(render_parts(template_prefix, context), to, headers)
-
-
 def _marker(name: str) -> str:
     # Private-use characters: no template, translation or escaping produces or alters them.
     return f"\ue000{name}\ue000"

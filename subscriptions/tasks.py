@@ -85,12 +85,6 @@ def send_confirmation(email_id: int) -> str:
     return delivery.send_rows(CONFIRMATIONS, [email_id])[email_id]
 
 
-@shared_task(base=SendingTask, name="subscriptions.tasks.send_welcome")
-def send_welcome(email_id: int) -> str:
-    """One welcome email (an operator's requeue); the sender normally finds them itself."""
-    return delivery.send_rows(WELCOMES, [email_id])[email_id]
-
-
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
 def send_due() -> int:
     """Send every email that is due, confirmations first: woken after rows are queued, at a

@@ -59,7 +59,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             services.record_sign_up(
                 email=form.cleaned_data["email"],
                 newsletter_ids=[n.pk for n in form.newsletters],
-                consent=_consent(request, form),
+                consent=_consent(
+                    request,
+                    page_url=form.cleaned_data["page"],
+                    form_id=form.cleaned_data["form_id"],
+                ),
                 language=get_language() or "",
             )
     return _answer(request, form, wants_json)
@@ -71,10 +75,11 @@ def form_token(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"token": abuse.make_form_token()})
 
 
-def _consent(request: HttpRequest, form: SubscribeForm) -> services.ConsentInput:
+def _consent(request: HttpRequest, *, page_url: str, form_id: str) -> services.ConsentInput:
+    """The consent of a form or button on one of our pages, with what only the request knows."""
     return services.ConsentInput(
-        page_url=form.cleaned_data["page"],
-        form_id=form.cleaned_data["form_id"],
+        page_url=page_url,
+        form_id=form_id,
         ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent", "")[:500],
         wording=str(CONSENT_WORDING),
@@ -208,22 +213,11 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/link_invalid.html", status=400)
     resubscribed = None
     if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        consent = _page_consent(request, form_id="resubscribe")
+        consent = _consent(request, page_url=request.path, form_id="resubscribe")
         resubscribed = services.resubscribe(subscription_id=subscription.pk, consent=consent)
     elif request.method == "POST":
         services.unsubscribe(subscription_id=subscription.pk)
-    subscription.refresh_from_db()
+    if request.method == "POST":
+        subscription.refresh_from_db()
     context = {"subscription": subscription, "resubscribed": resubscribed}
     return render(request, "subscriptions/unsubscribe.html", context)
-
-
-def _page_consent(request: HttpRequest, *, form_id: str) -> services.ConsentInput:
-    """The consent of a button on one of our pages, worded as the sign-up forms are."""
-    return services.ConsentInput(
-        page_url=request.path,
-        form_id=form_id,
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:500],
-        wording=str(CONSENT_WORDING),
-        version=app_settings.CONSENT_VERSION,
-    )

@@ -2,8 +2,7 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission, User
-from django.test import Client
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from subscriptions import services
@@ -16,7 +15,7 @@ from subscriptions.models import (
     Subscription,
 )
 
-from .support.helpers import latest_confirmation, sign_up
+from .support.helpers import latest_confirmation, sign_up, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -116,19 +115,6 @@ def test_editors_see_sign_ups_waiting_for_a_worker_and_why_one_keeps_failing(
     assert "ValueError: bad list" in detail.content.decode()
 
 
-def staff(*codenames: str) -> Client:
-    """A logged-in staff user holding only these permissions of this app."""
-    user = User.objects.create_user(f"staff-{len(codenames)}-{'-'.join(codenames)}"[:150])
-    user.is_staff = True
-    user.save()
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="subscriptions", codename__in=codenames)
-    )
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_every_custom_admin_action_declares_its_permission():
     for model, model_admin in admin.site._registry.items():
         if model._meta.app_label != "subscriptions":
@@ -139,7 +125,7 @@ def test_every_custom_admin_action_declares_its_permission():
 
 
 def test_a_viewer_cannot_unsubscribe_anyone(two_readers):
-    viewer = staff("view_subscription", "view_subscriber")
+    viewer = staff_client("view_subscription", "view_subscriber")
     alice = Subscription.objects.get(subscriber__email="alice@example.com")
     page = viewer.get("/admin/subscriptions/subscription/").content.decode()
     assert "unsubscribe_selected" not in page
@@ -151,11 +137,11 @@ def test_a_viewer_cannot_unsubscribe_anyone(two_readers):
 
 def test_erasing_needs_the_erase_permission_not_the_delete_one(two_readers):
     bob = Subscriber.objects.get(email="bob@example.com")
-    deleter = staff("view_subscriber", "delete_subscriber")
+    deleter = staff_client("view_subscriber", "delete_subscriber")
     assert "erase_selected" not in deleter.get("/admin/subscriptions/subscriber/").content.decode()
     run_action(deleter, "subscriber", "erase_selected", bob.pk)
     assert Subscriber.objects.filter(pk=bob.pk).exists()
-    eraser = staff("view_subscriber", "erase_subscriber")
+    eraser = staff_client("view_subscriber", "erase_subscriber")
     response = run_action(eraser, "subscriber", "erase_selected", bob.pk)
     assert "1 subscriber erased" in response.content.decode()
     assert not Subscriber.objects.filter(pk=bob.pk).exists()

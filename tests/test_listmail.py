@@ -249,3 +249,20 @@ def test_mail_to_the_unsubscribe_mailbox_unsubscribes_its_senders_subscription(
     subscription.refresh_from_db()
     assert subscription.status == "unsubscribed"
     assert "mailto" in Event.objects.get(to_status="unsubscribed").detail
+
+
+def test_a_refused_welcome_makes_its_subscription_undeliverable_with_the_reason(
+    confirmed_three,
+):
+    welcome = WelcomeEmail.objects.select_related("subscription").first()
+    assert welcome is not None
+    services.record_welcome_undeliverable(
+        email_id=welcome.pk, actor="provider:postmark", reason="inactive recipient"
+    )
+    welcome.refresh_from_db()
+    welcome.subscription.refresh_from_db()
+    assert welcome.state == "failed"
+    assert welcome.subscription.status == "undeliverable"
+    assert welcome.subscription.undeliverable_reason == "inactive recipient"
+    others = Subscription.objects.exclude(pk=welcome.subscription_id)
+    assert set(others.values_list("status", flat=True)) == {"confirmed"}

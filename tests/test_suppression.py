@@ -4,14 +4,12 @@ and an editor with the permission can lift it, on the record."""
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
 from subscriptions import bounces, services
 from subscriptions.models import ConfirmationEmail, ProviderEvent, Suppression, WelcomeEmail
 from subscriptions.tasks import send_due
 
-from .support.helpers import GOOD, latest_confirmation, sign_up
+from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -76,22 +74,14 @@ def test_the_same_event_twice_is_applied_once(newsletters, settings):
     assert not Suppression.objects.exists()
 
 
-def lifter(*codenames: str) -> Client:
-    user = User.objects.create_user("ed-" + "-".join(codenames), is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_an_editor_with_the_permission_lifts_a_suppression_on_the_record(client, newsletters):
     provider_event("reader@example.com", bounces.HARD_BOUNCE, "e1")
     suppression = Suppression.objects.get()
     data = {"action": "lift_selected", "_selected_action": [suppression.pk]}
-    viewer = lifter("view_suppression")
+    viewer = staff_client("view_suppression", username="ed-viewer")
     viewer.post("/admin/subscriptions/suppression/", data)
     assert Suppression.objects.active().exists()  # a viewer can't
-    editor = lifter("view_suppression", "lift_suppression")
+    editor = staff_client("view_suppression", "lift_suppression", username="ed-lifter")
     page = editor.post("/admin/subscriptions/suppression/", data, follow=True)
     assert "1 suppression lifted" in page.content.decode()
     suppression.refresh_from_db()

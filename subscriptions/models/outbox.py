@@ -3,7 +3,8 @@ it necessary, and sent by a worker after commit.
 
 OutboxItem carries what every kind of queued email shares: the lease a send holds, the counts
 and times the retry rules read, and the "claimable" query a sender runs. Each concrete kind
-names the Celery task that sends one of its rows. The confirmation email is the first kind;
+names its label in the metrics; the sender (delivery.send_due) finds its due rows. The
+confirmation email is the first kind;
 welcome emails and edition deliveries follow.
 """
 
@@ -45,8 +46,6 @@ class OutboxQuerySet(models.QuerySet):
 class OutboxItem(models.Model):
     """One email waiting to be sent, or the record of how its sending ended."""
 
-    # The Celery task, by name, that sends one row of the kind (it takes the row's id).
-    send_task: ClassVar[str]
     # The kind's label in metrics (newsroom_emails_total{kind=...}).
     metric_kind: ClassVar[str]
 
@@ -90,7 +89,6 @@ class ConfirmationEmailQuerySet(OutboxQuerySet):
 class ConfirmationEmail(OutboxItem):
     """The double opt-in email: one per sign-up, naming every list it asks to confirm."""
 
-    send_task: ClassVar[str] = "subscriptions.tasks.send_confirmation"
     metric_kind: ClassVar[str] = "confirmation"
 
     subscriber = models.ForeignKey(
@@ -109,7 +107,6 @@ class ConfirmationEmail(OutboxItem):
 class WelcomeEmail(OutboxItem):
     """A list's welcome email to one subscription, queued when it is confirmed."""
 
-    send_task: ClassVar[str] = "subscriptions.tasks.send_welcome"
     metric_kind: ClassVar[str] = "welcome"
 
     subscription = models.ForeignKey(

@@ -79,7 +79,3 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inbox_key} ({self.reason})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.lifted_at is None

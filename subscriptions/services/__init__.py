@@ -26,6 +26,7 @@ from .sending import (
     record_sent_many,
     record_skipped,
     record_undeliverable,
+    record_welcome_undeliverable,
     recount_tallies,
     requeue_failed_confirmations,
 )
@@ -37,7 +38,7 @@ from .signup import (
     sign_up,
     sign_up_many,
 )
-from .welcome import queue_welcome_emails, record_welcome_undeliverable
+from .welcome import queue_welcome_emails
 
 __all__ = [
     "SEND_DUE_TASK",

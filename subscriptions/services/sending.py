@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import dispatch, lifecycle, outbox, tally
@@ -82,18 +83,41 @@ def record_undeliverable(
 
     Subscriptions a newer confirmation email also covers are left to that email.
     """
-    now = now or timezone.now()
     confirmation = ConfirmationEmail.objects.get(pk=email_id)
-    outbox.close(ConfirmationEmail, email_id, OutboxState.FAILED, reason, now)
-    _count(ConfirmationEmail, "refused")
     refused = (
-        Subscription.objects.select_for_update(of=("self",))
-        .of_confirmation_email(email_id)
+        Subscription.objects.of_confirmation_email(email_id)
         .pending()
         .not_asked_since(confirmation.created_at)
     )
+    _refuse(ConfirmationEmail, email_id, refused, actor, reason, now or timezone.now())
+
+
+@transaction.atomic
+def record_welcome_undeliverable(
+    *, email_id: int, actor: str, reason: str, now: datetime | None = None
+) -> None:
+    """The provider refused a welcome email's address (or we gave up): the same, for the one
+    subscription it was for, if it is still confirmed."""
+    email = WelcomeEmail.objects.get(pk=email_id)
+    refused = Subscription.objects.filter(pk=email.subscription_id, status=Status.CONFIRMED)
+    _refuse(WelcomeEmail, email_id, refused, actor, reason, now or timezone.now())
+
+
+def _refuse(
+    kind: type[OutboxItem],
+    item_id: int,
+    subscriptions: QuerySet[Subscription],
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Close a refused row and make what it was for undeliverable, with the reason: what a
+    refusal means for every kind, each kind saying which subscriptions it was for."""
+    outbox.close(kind, item_id, OutboxState.FAILED, reason, now)
+    _count(kind, "refused")
+    locked = list(subscriptions.select_for_update(of=("self",)))
     lifecycle.transition_many(
-        subscriptions=list(refused), to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
+        subscriptions=locked, to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
     )
 
 

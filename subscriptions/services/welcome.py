@@ -1,16 +1,14 @@
 """Welcome emails: queued in the transaction that confirms a subscription, sent through the
-list-mail path (listmail.py) by the sender, like any outbox row."""
+list-mail path (listmail.py) by the sender, like any outbox row (a refused one:
+sending.record_welcome_undeliverable)."""
 
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import transaction
-from django.utils import timezone
-
-from .. import dispatch, lifecycle, outbox, tally
+from .. import dispatch, tally
 from ..app_settings import app_settings
-from ..models import OutboxState, Status, Subscription, WelcomeEmail
+from ..models import Subscription, WelcomeEmail
 from .sending import SEND_DUE_TASK
 
 logger = logging.getLogger("subscriptions")
@@ -34,21 +32,3 @@ def queue_welcome_emails(
             )
         dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
     return emails
-
-
-@transaction.atomic
-def record_welcome_undeliverable(
-    *, email_id: int, actor: str, reason: str, now: datetime | None = None
-) -> None:
-    """The provider refused the address (or we gave up): close the row, and mark the
-    subscription undeliverable with the reason, so editors see why."""
-    now = now or timezone.now()
-    email = WelcomeEmail.objects.get(pk=email_id)
-    outbox.close(WelcomeEmail, email_id, OutboxState.FAILED, reason, now)
-    tally.add({tally.emails(WelcomeEmail.metric_kind, "refused"): 1})
-    refused = Subscription.objects.select_for_update().filter(
-        pk=email.subscription_id, status=Status.CONFIRMED
-    )
-    lifecycle.transition_many(
-        subscriptions=list(refused), to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
-    )

@@ -6,7 +6,9 @@ import time
 from typing import Any
 
 import requests
+from django.contrib.auth.models import Permission, User
 from django.core import signing
+from django.test import Client
 
 from subscriptions import services
 from subscriptions.abuse import FORM_TOKEN_SALT
@@ -89,3 +91,15 @@ def found(pattern: str, text: str) -> str:
 def latest_confirmation() -> ConfirmationEmail:
     """The confirmation email queued last (DoesNotExist when there is none)."""
     return ConfirmationEmail.objects.latest("pk")
+
+
+def staff_client(*codenames: str, username: str = "") -> Client:
+    """A logged-in staff user holding only these permissions of this app."""
+    name = username or f"staff-{len(codenames)}-{'-'.join(codenames)}"[:150]
+    user = User.objects.create_user(name, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="subscriptions", codename__in=codenames)
+    )
+    client = Client()
+    client.force_login(user)
+    return client
