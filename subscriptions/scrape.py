@@ -5,13 +5,20 @@ query on a small, indexed set: a scrape costs a few milliseconds at a million su
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from . import tally
-from .models import ConfirmationEmail, Newsletter, RecordedSignUp, Status, WelcomeEmail
+from .models import (
+    ConfirmationEmail,
+    Newsletter,
+    RecordedSignUp,
+    Status,
+    Suppression,
+    WelcomeEmail,
+)
 
 OUTCOMES = ("queued", "sent", "retried", "refused", "failed", "skipped", "requeued")
 
@@ -23,6 +30,7 @@ class DatabaseCollector(Collector):
         yield from _sign_ups(counts)
         yield _emails(counts)
         yield from _subscriptions(counts, slugs)
+        yield from _provider_events(counts)
         yield from _waiting(
             "newsroom_outbox",
             "Emails queued and not sent yet, and the oldest one's age, by kind.",
@@ -65,6 +73,30 @@ def _emails(counts: dict[str, int]) -> Metric:
         for outcome in OUTCOMES:
             family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family
+
+
+def _provider_events(counts: dict[str, int]) -> Iterator[Metric]:
+    reported = CounterMetricFamily(
+        "newsroom_provider_events",
+        "Events providers reported, by provider and kind: hard_bounce, soft_bounce, "
+        "complaint, unsubscribe, rejected, other.",
+        labels=["provider", "kind"],
+    )
+    for key in sorted(k for k in counts if k.startswith("provider_events:")):
+        _, provider, kind = key.split(":", 2)
+        reported.add_metric([provider, kind], counts[key])
+    yield reported
+    suppressed = GaugeMetricFamily(
+        "newsroom_suppressed_inboxes",
+        "Inboxes we don't write to, by reason (hard_bounce, complaint, soft_bounces).",
+        labels=["reason"],
+    )
+    active = dict(
+        Suppression.objects.active().values_list("reason").annotate(n=Count("pk")).order_by()
+    )
+    for reason in Suppression.Reason:
+        suppressed.add_metric([reason.value], active.get(reason.value, 0))
+    yield suppressed
 
 
 def _subscriptions(counts: dict[str, int], slugs: dict[int, str]) -> Iterator[Metric]:

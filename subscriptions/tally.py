@@ -48,6 +48,11 @@ def emails(kind: str, outcome: str) -> str:
     return f"emails:{kind}:{outcome}"
 
 
+def provider_events(provider: str, kind: str) -> str:
+    """Bounces, complaints... as providers reported them: the complaint rate's numerator."""
+    return f"provider_events:{provider}:{kind}"
+
+
 SIGNUPS_PROCESSED = "signups:processed"
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from subscriptions import services
@@ -134,3 +135,27 @@ def test_recounting_from_the_rows_gives_the_counts_the_changes_kept(client, news
     for key, value in kept.items():
         if key.startswith(("newsroom_subscriptions{", "newsroom_emails_total{")):
             assert recounted[key] == value, key
+
+
+def test_provider_events_and_suppressed_inboxes_are_counted(newsletters, scrape):
+    for event_id, kind in (("c1", "complaint"), ("s1", "soft_bounce"), ("h1", "hard_bounce")):
+        services.apply_provider_event(
+            event=services.ProviderEventInput(
+                provider="Postmark",
+                event_type="bounced",
+                kind=kind,
+                recipient=f"{event_id}@example.com",
+                message_id=event_id,
+                event_id=event_id,
+                metadata={},
+                occurred_at=timezone.now(),
+                raw={},
+                reason="",
+            )
+        )
+    seen = scrape()
+    assert seen['newsroom_provider_events_total{kind="complaint",provider="postmark"}'] == 1
+    assert seen['newsroom_provider_events_total{kind="soft_bounce",provider="postmark"}'] == 1
+    assert seen['newsroom_suppressed_inboxes{reason="complaint"}'] == 1
+    assert seen['newsroom_suppressed_inboxes{reason="hard_bounce"}'] == 1
+    assert seen['newsroom_suppressed_inboxes{reason="soft_bounces"}'] == 0

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import bounces, lifecycle
+from .. import bounces, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import ProviderEvent, Status, Subscription, Suppression
 from ..validation import address_key, inbox_key
@@ -76,6 +76,7 @@ def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = No
         return "duplicate"
     row.effect = _apply(row, event.reason, lifecycle.provider(event.provider), now)
     row.save(update_fields=["effect"])
+    tally.add({tally.provider_events(row.provider, row.kind): 1})
     logger.info(
         "event=provider_event.applied id=%s provider=%s kind=%s effect=%s",
         row.pk,
