@@ -43,8 +43,13 @@ _PERMANENT: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def provider_slug(esp_name: str) -> str:
+    """anymail's esp_name as we name providers everywhere: "Amazon SES" -> "amazon_ses"."""
+    return esp_name.lower().replace(" ", "_")
+
+
 def classify(esp_name: str, event_type: str, esp_event: Any) -> str:
-    esp = esp_name.lower().replace(" ", "_")
+    esp = provider_slug(esp_name)
     if event_type in _BY_EVENT_TYPE:
         return _BY_EVENT_TYPE[event_type]
     if event_type == "bounced":

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from . import tally
+from . import bounces, tally
 from .models import Event, Status, Subscription
 
 logger = logging.getLogger("subscriptions")
@@ -25,7 +25,7 @@ def editor(username: str) -> str:
 
 def provider(esp: str) -> str:
     """provider:postmark, provider:amazon_ses...: anymail's esp_name, lower case, no spaces."""
-    return f"provider:{esp.lower().replace(' ', '_')}"
+    return f"provider:{bounces.provider_slug(esp)}"
 
 
 _TIMESTAMP_FIELD = {

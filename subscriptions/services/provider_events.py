@@ -45,7 +45,7 @@ class ProviderEventInput:
 
 def dedupe_key(event: ProviderEventInput) -> str:
     """The provider's event id where it gives one; else message, type, recipient and time."""
-    provider = lifecycle.provider(event.provider)
+    provider = bounces.provider_slug(event.provider)
     if event.event_id:
         return f"{provider}:{event.event_id}"[:255]
     parts = [event.message_id, event.event_type, event.recipient.lower(), event.occurred_at]
@@ -57,10 +57,11 @@ def dedupe_key(event: ProviderEventInput) -> str:
 def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = None) -> str:
     """Store the event and apply it; "duplicate" when this event was applied before."""
     now = now or timezone.now()
+    provider = bounces.provider_slug(event.provider)
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
             row = ProviderEvent.objects.create(
-                provider=lifecycle.provider(event.provider).removeprefix("provider:"),
+                provider=provider,
                 event_type=event.event_type,
                 kind=event.kind,
                 recipient=event.recipient[:254],
@@ -74,7 +75,7 @@ def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = No
             )
     except IntegrityError:
         return "duplicate"
-    row.effect = _apply(row, event.reason, lifecycle.provider(event.provider), now)
+    row.effect = _apply(row, event.reason, lifecycle.provider(provider), now)
     row.save(update_fields=["effect"])
     tally.add({tally.provider_events(row.provider, row.kind): 1})
     logger.info(
