@@ -35,6 +35,7 @@ def environment(workdir: Path, port: int) -> dict[str, str]:
         "DEBUG": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "ANYMAIL_WEBHOOK_SECRET": "bench:" + uuid.uuid4().hex,
+        "ERASURE_HASH_KEY": "bench-" + uuid.uuid4().hex,
         "SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
@@ -195,6 +196,13 @@ if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
         "ANYMAIL_WEBHOOK_SECRET (user:password) is required when DEBUG is off: it guards the "
         "provider webhooks. Put the same credentials in each webhook URL at your provider."
     )
+# Erased readers are remembered by a keyed hash of their inbox, under a key of its own (see
+# ERASURE_HASH_KEY in subscriptions/app_settings.py): SECRET_KEY's rotation must not forget them.
+if not _app.ERASURE_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("ERASURE_HASH_KEY is required when DEBUG is off.")
+    ERASURE_HASH_KEY = "dev-only-erasure-key-never-use-in-production"
+
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
 _REQUESTS_TIMEOUT = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
 ANYMAIL["REQUESTS_TIMEOUT"] = _REQUESTS_TIMEOUT
@@ -267,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
     "process-sign-ups": {
         "task": "subscriptions.tasks.process_sign_ups",
         "schedule": float(_app.SIGNUP_SWEEP_INTERVAL),
+    },
+    # Daily at a quiet hour (Celery takes TIME_ZONE for it): deletes what the retention settings
+    # (PENDING_RETENTION_DAYS, EVENT_RETENTION_DAYS) no longer keep.
+    "apply-retention": {
+        "task": "subscriptions.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

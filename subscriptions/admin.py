@@ -1,18 +1,23 @@
 """Editors' admin: an entry point. Statuses are read-only here: every change goes through the
 flows, so it gets its Event and the editor's name. Each action declares its permission."""
 
+import io
+import zipfile
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import lifecycle, services
+from . import lifecycle, personal_data, services
 from .models import (
     ConfirmationEmail,
     Consent,
+    DataExportEmail,
+    ErasedInbox,
     Event,
     Newsletter,
     ProviderEvent,
@@ -94,7 +99,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_filter = ["subscriptions__status", "subscriptions__newsletter"]
     readonly_fields = ["email", "created_at"]
     inlines = [SubscriptionInline]
-    actions = ["erase_selected"]
+    actions = ["export_selected", "erase_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -120,6 +125,42 @@ class SubscriberAdmin(admin.ModelAdmin):
         )
         message = ngettext("%d subscriber erased.", "%d subscribers erased.", erased)
         self.message_user(request, message % erased, messages.SUCCESS)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subscriptions.export_subscriber")
+
+    @admin.action(
+        description=_("Export selected subscribers' data as JSON (GDPR Art. 15 and 20)"),
+        permissions=["export"],
+    )
+    def export_selected(
+        self, request: HttpRequest, queryset: QuerySet[Subscriber]
+    ) -> HttpResponse:
+        """One JSON document per subscriber: the file itself for one, a zip of them for
+        several. Each export is logged against the subscriber, with the editor's name."""
+        now, subscribers = timezone.now(), list(queryset)
+        for subscriber in subscribers:
+            self.log_change(request, subscriber, "Exported the subscriber's data (GDPR).")
+        if len(subscribers) == 1:
+            response = HttpResponse(
+                personal_data.as_json(subscribers[0], now=now),
+                content_type="application/json; charset=utf-8",
+            )
+            name = personal_data.filename(subscribers[0], now)
+        else:
+            response = HttpResponse(_zipped(subscribers, now), content_type="application/zip")
+            name = f"newsroom-data-{len(subscribers)}-subscribers-{now:%Y%m%d}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def _zipped(subscribers: list[Subscriber], now: Any) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for subscriber in subscribers:
+            name = personal_data.filename(subscriber, now)
+            archive.writestr(name, personal_data.as_json(subscriber, now=now))
+    return buffer.getvalue()
 
 
 @admin.register(Subscription)
@@ -195,6 +236,23 @@ class WelcomeEmailAdmin(ReadOnlyAdmin):
     list_filter = ["state"]
     list_select_related = ["subscription__subscriber", "subscription__newsletter"]
     search_fields = ["subscription__subscriber__email", "message_id"]
+
+
+@admin.register(DataExportEmail)
+class DataExportEmailAdmin(ReadOnlyAdmin):
+    """Readers' requests for their own data: the email with the link, and how it ended."""
+
+    list_display = ["pk", "subscriber", "state", "created_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["subscriber__email", "message_id"]
+
+
+@admin.register(ErasedInbox)
+class ErasedInboxAdmin(ReadOnlyAdmin):
+    """Who was erased, when and by whom: a keyed hash only, never the address."""
+
+    list_display = ["key_hash", "erased_at", "erased_by"]
+    list_filter = ["erased_by"]
 
 
 @admin.register(ProviderEvent)

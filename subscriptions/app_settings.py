@@ -46,6 +46,15 @@ class Defaults:
     SOFT_BOUNCE_WINDOW: int = 7 * 24 * 3600
     # "Subscribe again" on the unsubscribe page needs no new opt-in within this many days.
     RESUBSCRIBE_WITHIN_DAYS: int = 30
+    # Preference center and the reader's own data (GDPR Art. 15, 17 and 20). A data-export
+    # link works this long, and an address gets at most one per DATA_EXPORT_INTERVAL, so the
+    # button can't flood an inbox.
+    DATA_EXPORT_LINK_MAX_AGE: int = 24 * 3600
+    DATA_EXPORT_INTERVAL: int = 24 * 3600
+    # The key of the erased inboxes' hashes (erasure.py). Its own secret, not SECRET_KEY:
+    # rotating SECRET_KEY revokes links, and must not forget whom we erased. Required in
+    # production; changing it forgets every erasure recorded under the old key.
+    ERASURE_HASH_KEY: str = ""
     # One confirmation per address per list per cooldown: a second sign-up within it sends
     # nothing.
     CONFIRMATION_COOLDOWN: int = 600
@@ -100,6 +109,14 @@ class Defaults:
     SEND_RETRY_WINDOW: int = 6 * 3600
     SEND_BACKOFF_BASE: int = 30
     SEND_BACKOFF_MAX: int = 1800
+
+    # Retention (services/retention.py, daily). A sign-up nobody confirmed gives no reason to
+    # keep the address: it goes after PENDING_RETENTION_DAYS (never before its confirmation
+    # link expires). Provider events go after EVENT_RETENTION_DAYS (never inside
+    # SOFT_BOUNCE_WINDOW, which counts them): over a year of bounces and complaints to look
+    # back on when a mailbox provider questions our sending.
+    PENDING_RETENTION_DAYS: int = 30
+    EVENT_RETENTION_DAYS: int = 400
 
 
 class AppSettings(Defaults):

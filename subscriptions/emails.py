@@ -25,8 +25,8 @@ from django.utils.html import escape
 
 from . import instruments
 from .app_settings import app_settings
-from .models import ConfirmationEmail, Subscription
-from .tokens import make_confirm_token
+from .models import ConfirmationEmail, DataExportEmail, Subscription
+from .tokens import make_confirm_token, make_data_export_token
 
 
 def absolute_url(path: str) -> str:
@@ -115,6 +115,24 @@ def confirmation_message(
     message.tags = ["confirmation"]
     message.metadata = {"confirmation_request": str(confirmation.pk)}
     # Click tracking rewrites links; the confirm link must reach us unaltered.
+    message.track_clicks = False
+    message.track_opens = False
+    return message
+
+
+def data_export_message(export: DataExportEmail) -> AnymailMessage:
+    """The link to a reader's own data, to their own address, in the current language."""
+    token = make_data_export_token(export.pk)
+    context = {
+        "data_url": absolute_url(reverse("subscriptions:data_export_link", args=[token])),
+        "hours": app_settings.DATA_EXPORT_LINK_MAX_AGE // 3600,
+    }
+    message = build_mail(
+        render_parts("subscriptions/email/data_export", context), export.subscriber.email
+    )
+    message.tags = ["data_export"]
+    message.metadata = {"data_export": str(export.pk)}
+    # The link opens the reader's whole record: it must not pass through a tracking redirect.
     message.track_clicks = False
     message.track_opens = False
     return message

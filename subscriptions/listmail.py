@@ -7,7 +7,8 @@ Whatever the kind, a list message:
   (and a `mailto:` when UNSUBSCRIBE_MAILTO is set), and `List-Unsubscribe-Post:
   List-Unsubscribe=One-Click` (RFC 8058; Gmail's and Yahoo's bulk-sender rules);
 - carries `List-Id: <name> <slug.lists.SITE-DOMAIN>` (RFC 2919);
-- shows the unsubscribe link in its text and HTML bodies;
+- shows the unsubscribe link, and the link to the reader's preference center, in its text and
+  HTML bodies;
 - comes from the list's sender, else LIST_FROM_EMAIL (confirmations keep DEFAULT_FROM_EMAIL,
   so list mail's reputation is kept apart), through LIST_ESP_EXTRA's stream where set;
 - has one tag, its kind, and metadata naming the list, the kind and our row ids, so a
@@ -31,7 +32,7 @@ from django.utils.safestring import mark_safe
 from .app_settings import app_settings
 from .emails import Parts, absolute_url, render_parts
 from .models import Newsletter, Status, Subscription, Suppression
-from .tokens import make_unsubscribe_token
+from .tokens import make_preferences_token, make_unsubscribe_token
 
 # What an editor's Markdown may become: the formatting the help text promises, nothing else.
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "blockquote"}
@@ -66,6 +67,11 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return absolute_url(reverse("subscriptions:unsubscribe_link", args=[token]))
 
 
+def preferences_url(subscriber_id: int) -> str:
+    token = make_preferences_token(subscriber_id)
+    return absolute_url(reverse("subscriptions:preferences_link", args=[token]))
+
+
 def messages(
     items: Sequence[tuple[int, Subscription, ListContent]],
 ) -> dict[int, AnymailMessage | None]:
@@ -88,7 +94,7 @@ def _message(subscription: Subscription, content: ListContent) -> AnymailMessage
     newsletter, address = subscription.newsletter, subscription.subscriber.email
     url = unsubscribe_url(subscription)
     with translation.override(subscription.subscriber.language or None):
-        parts = _parts(content, newsletter, url)
+        parts = _parts(content, newsletter, url, subscription.subscriber_id)
     mail = AnymailMessage(
         subject=parts.subject,
         body=parts.text,
@@ -124,13 +130,14 @@ def _headers(newsletter: Newsletter, url: str, subscription_id: int) -> dict[str
     }
 
 
-def _parts(content: ListContent, newsletter: Newsletter, url: str) -> Parts:
+def _parts(content: ListContent, newsletter: Newsletter, url: str, subscriber_id: int) -> Parts:
     context = {
         "newsletter": newsletter,
         "body_text": content.markdown.strip(),
         "body_html": mark_safe(render_markdown(content.markdown)),  # noqa: S308 (sanitised)
         "subject": content.subject,
         "unsubscribe_url": url,
+        "preferences_url": preferences_url(subscriber_id),
     }
     return render_parts("subscriptions/email/list", context)
 

@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 from . import tally
 from .models import (
     ConfirmationEmail,
+    DataExportEmail,
     Newsletter,
     RecordedSignUp,
     Status,
@@ -37,6 +38,7 @@ class DatabaseCollector(Collector):
             {
                 ConfirmationEmail.metric_kind: ConfirmationEmail.objects.queued(),
                 WelcomeEmail.metric_kind: WelcomeEmail.objects.queued(),
+                DataExportEmail.metric_kind: DataExportEmail.objects.queued(),
             },
         )
 
@@ -69,7 +71,7 @@ def _emails(counts: dict[str, int]) -> Metric:
         "configuration), skipped (nothing left to send), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
-    for kind in (ConfirmationEmail.metric_kind, WelcomeEmail.metric_kind):
+    for kind in (m.metric_kind for m in (ConfirmationEmail, WelcomeEmail, DataExportEmail)):
         for outcome in OUTCOMES:
             family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family

@@ -2,6 +2,8 @@
 idempotent: an outbox claim makes a redelivered or duplicated send a no-op. The names are part
 of the queued messages, so they never change."""
 
+from dataclasses import asdict
+
 from anymail.message import AnymailMessage
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
@@ -10,7 +12,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import translation
 
 from . import delivery, dispatch, emails, listmail, services
-from .models import ConfirmationEmail, Subscription, Suppression, WelcomeEmail
+from .models import (
+    ConfirmationEmail,
+    DataExportEmail,
+    Subscription,
+    Suppression,
+    WelcomeEmail,
+)
 
 
 class SendingTask(DjangoTask):
@@ -78,6 +86,35 @@ WELCOMES = delivery.Delivery(
 )
 
 
+def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMessage | None]:
+    """Each reader's link to their data, in their language; none to a suppressed inbox."""
+    prefetch_related_objects(exports, "subscriber")
+    suppressed = Suppression.objects.of_inboxes({e.subscriber.inbox_key for e in exports})
+    messages: dict[int, AnymailMessage | None] = {}
+    for export in exports:
+        with translation.override(export.language or settings.LANGUAGE_CODE):
+            messages[export.pk] = (
+                None
+                if export.subscriber.inbox_key in suppressed
+                else emails.data_export_message(export)
+            )
+    return messages
+
+
+def _refused_data_export(email_id: int, actor: str, reason: str) -> None:
+    # Nothing else hangs on it: the reader can ask again tomorrow, and the provider's bounce
+    # event, if any, suppresses the inbox.
+    services.record_failed(kind=DataExportEmail, item_id=email_id, reason=reason)
+
+
+DATA_EXPORTS = delivery.Delivery(
+    kind=DataExportEmail,
+    compose=_data_export_messages,
+    refuse=_refused_data_export,
+    log_event="data_export",
+)
+
+
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_confirmation")
 def send_confirmation(email_id: int) -> str:
     """One confirmation email (the operators' requeue command, and messages queued before
@@ -87,9 +124,11 @@ def send_confirmation(email_id: int) -> str:
 
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
 def send_due() -> int:
-    """Send every email that is due, confirmations first: woken after rows are queued, at a
-    retry's time, and by beat for whatever no wake-up announced."""
-    return delivery.send_due(CONFIRMATIONS) + delivery.send_due(WELCOMES)
+    """Send every email that is due, confirmations first, then welcome and data-export
+    emails: woken after rows are queued, at a retry's time, and by beat for whatever no
+    wake-up announced."""
+    kinds = (CONFIRMATIONS, WELCOMES, DATA_EXPORTS)
+    return sum(delivery.send_due(kind) for kind in kinds)
 
 
 @shared_task(name="subscriptions.tasks.process_sign_ups")
@@ -97,6 +136,13 @@ def process_sign_ups() -> int:
     """Turn recorded sign-ups into subscriptions and confirmation emails, in batches. Woken
     by the requests that record them, and run by beat for any no wake-up announced."""
     return services.process_recorded_sign_ups()
+
+
+@shared_task(name="subscriptions.tasks.apply_retention")
+def apply_retention() -> dict[str, int]:
+    """Delete what the retention settings no longer keep (services/retention.py): run daily
+    by beat; safe to repeat."""
+    return asdict(services.apply_retention())
 
 
 @shared_task(name="subscriptions.tasks.sweep_outbox")

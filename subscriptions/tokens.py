@@ -12,6 +12,8 @@ from .app_settings import app_settings
 
 CONFIRM = "subscriptions.confirm"
 UNSUBSCRIBE = "subscriptions.unsubscribe"
+PREFERENCES = "subscriptions.preferences"
+DATA_EXPORT = "subscriptions.data-export"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ def make_unsubscribe_token(subscription_id: int) -> str:
     return signing.dumps({"s": subscription_id}, salt=UNSUBSCRIBE)
 
 
+def make_preferences_token(subscriber_id: int) -> str:
+    return signing.dumps({"m": subscriber_id}, salt=PREFERENCES)
+
+
+def make_data_export_token(email_id: int) -> str:
+    return signing.dumps({"x": email_id}, salt=DATA_EXPORT)
+
+
 def check_confirm_token(token: str) -> TokenCheck:
     return _check(token, CONFIRM, "r", app_settings.CONFIRMATION_MAX_AGE)
 
@@ -39,6 +49,16 @@ def check_confirm_token(token: str) -> TokenCheck:
 def check_unsubscribe_token(token: str) -> TokenCheck:
     # Never expires: a link in any email ever sent must still work (RFC 8058; GDPR Art. 7(3)).
     return _check(token, UNSUBSCRIBE, "s", None)
+
+
+def check_preferences_token(token: str) -> TokenCheck:
+    # Never expires, like the unsubscribe link beside it in every list email.
+    return _check(token, PREFERENCES, "m", None)
+
+
+def check_data_export_token(token: str) -> TokenCheck:
+    # A day: the link opens a reader's whole record, and it can be asked for again.
+    return _check(token, DATA_EXPORT, "x", app_settings.DATA_EXPORT_LINK_MAX_AGE)
 
 
 def _check(token: str, salt: str, key: str, max_age: int | None) -> TokenCheck:

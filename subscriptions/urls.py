@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import preference_views, views
 
 app_name = "subscriptions"
 urlpatterns = [
@@ -11,4 +11,13 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm_link, name="confirm_link"),
     path("unsubscribe/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/", views.unsubscribe_link, name="unsubscribe_link"),
+    path("preferences/", preference_views.preferences, name="preferences"),
+    path("preferences/<str:token>/", preference_views.preferences_link, name="preferences_link"),
+    path("your-data/", preference_views.data_export, name="data_export"),
+    path(
+        "your-data/download/",
+        preference_views.data_export_download,
+        name="data_export_download",
+    ),
+    path("your-data/<str:token>/", preference_views.data_export_link, name="data_export_link"),
 ]

@@ -4,9 +4,8 @@ Links from emails are opened by scanners as well as people, so a GET here never 
 anything: it shows a page whose button POSTs.
 """
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,8 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import abuse, services, typos
-from .app_settings import app_settings
+from . import abuse, links, services, typos
 from .forms import (
     CONSENT_WORDING,
     FORM_EXPIRED,
@@ -26,15 +24,12 @@ from .forms import (
 )
 from .models import Subscription
 from .origin import client_ip, is_cross_site
-from .tokens import check_confirm_token, check_unsubscribe_token
+from .tokens import check_confirm_token, check_unsubscribe_token, make_preferences_token
 from .validation import printable
 
-# A link's token is kept in a short-lived signed cookie, scoped to the page that uses it, not
-# in a session: a crawler opening links must not grow the sessions table.
+# Each link's token waits in its own cookie (links.py) for the page's button.
 CONFIRM_COOKIE = "confirm_link"
 UNSUBSCRIBE_COOKIE = "unsubscribe_link"
-LINK_COOKIE_SALT = "subscriptions.link-cookie"
-LINK_COOKIE_AGE = 3600  # long enough to read the page and press its button
 
 
 @csrf_exempt  # cached article pages carry no CSRF token; origin.is_cross_site guards instead
@@ -59,10 +54,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             services.record_sign_up(
                 email=form.cleaned_data["email"],
                 newsletter_ids=[n.pk for n in form.newsletters],
-                consent=_consent(
+                consent=links.consent(
                     request,
                     page_url=form.cleaned_data["page"],
                     form_id=form.cleaned_data["form_id"],
+                    wording=str(CONSENT_WORDING),
                 ),
                 language=get_language() or "",
             )
@@ -73,18 +69,6 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 def form_token(request: HttpRequest) -> JsonResponse:
     """A fresh signed render time, for forms on pages served from a cache."""
     return JsonResponse({"token": abuse.make_form_token()})
-
-
-def _consent(request: HttpRequest, *, page_url: str, form_id: str) -> services.ConsentInput:
-    """The consent of a form or button on one of our pages, with what only the request knows."""
-    return services.ConsentInput(
-        page_url=page_url,
-        form_id=form_id,
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:500],
-        wording=str(CONSENT_WORDING),
-        version=app_settings.CONSENT_VERSION,
-    )
 
 
 def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> HttpResponse:
@@ -120,42 +104,13 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
 @never_cache
 def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
     genuine = check_confirm_token(token).object_id is not None
-    return _stash_token(CONFIRM_COOKIE, token, "subscriptions:confirm", genuine=genuine)
-
-
-def _stash_token(cookie: str, token: str, page: str, *, genuine: bool) -> HttpResponse:
-    # Keep the token out of the URL the page is shown at (and so out of Referer headers and
-    # browser history), as PasswordResetConfirmView does. Only a token we signed is kept (a
-    # forged one could hold what no cookie header can carry); the page then says the link
-    # is not valid, rather than showing an earlier link's page.
-    response = redirect(page)
-    if not genuine:
-        response.delete_cookie(cookie, path=reverse(page))
-        return response
-    response.set_signed_cookie(
-        cookie,
-        token,
-        salt=LINK_COOKIE_SALT,
-        max_age=LINK_COOKIE_AGE,
-        path=reverse(page),
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-    return response
-
-
-def _stashed(request: HttpRequest, cookie: str) -> str:
-    value = request.get_signed_cookie(
-        cookie, default="", salt=LINK_COOKIE_SALT, max_age=LINK_COOKIE_AGE
-    )
-    return value or ""
+    return links.stash_token(CONFIRM_COOKIE, token, "subscriptions:confirm", genuine=genuine)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
-    check = check_confirm_token(_stashed(request, CONFIRM_COOKIE))
+    check = check_confirm_token(links.stashed(request, CONFIRM_COOKIE))
     if check.object_id is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
     if check.expired:
@@ -177,7 +132,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def confirm_resend(request: HttpRequest) -> HttpResponse:
-    check = check_confirm_token(_stashed(request, CONFIRM_COOKIE))
+    check = check_confirm_token(links.stashed(request, CONFIRM_COOKIE))
     if check.object_id is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
     services.resend_confirmation(email_id=check.object_id)
@@ -197,13 +152,15 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
         services.unsubscribe(subscription_id=check.object_id, detail="one-click (RFC 8058)")
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
     genuine = check_unsubscribe_token(token).object_id is not None
-    return _stash_token(UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", genuine=genuine)
+    return links.stash_token(
+        UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", genuine=genuine
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest) -> HttpResponse:
-    check = check_unsubscribe_token(_stashed(request, UNSUBSCRIBE_COOKIE))
+    check = check_unsubscribe_token(links.stashed(request, UNSUBSCRIBE_COOKIE))
     subscription = (
         Subscription.objects.with_list().filter(pk=check.object_id).first()
         if check.valid
@@ -213,11 +170,20 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/link_invalid.html", status=400)
     resubscribed = None
     if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        consent = _consent(request, page_url=request.path, form_id="resubscribe")
+        consent = links.consent(
+            request, page_url=request.path, form_id="resubscribe", wording=str(CONSENT_WORDING)
+        )
         resubscribed = services.resubscribe(subscription_id=subscription.pk, consent=consent)
     elif request.method == "POST":
         services.unsubscribe(subscription_id=subscription.pk)
     if request.method == "POST":
         subscription.refresh_from_db()
-    context = {"subscription": subscription, "resubscribed": resubscribed}
+    context = {
+        "subscription": subscription,
+        "resubscribed": resubscribed,
+        "preferences_url": reverse(
+            "subscriptions:preferences_link",
+            args=[make_preferences_token(subscription.subscriber_id)],
+        ),
+    }
     return render(request, "subscriptions/unsubscribe.html", context)

@@ -11,6 +11,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "anymail:webhook-secret")
+os.environ.setdefault("ERASURE_HASH_KEY", "tests-only-erasure-key")
 # Rate-limit counters in a shared Redis stay apart from other runs and deployments.
 os.environ.setdefault("REDIS_KEY_PREFIX", f"tests-{uuid.uuid4().hex[:8]}:")
 

@@ -130,6 +130,7 @@ def test_admin_url_comes_from_the_environment_and_admin_is_gone(tmp_path, static
         ALLOWED_HOSTS="testserver",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         ANYMAIL_WEBHOOK_SECRET="anymail:probe",
+        ERASURE_HASH_KEY="probe",
         ADMIN_URL="/backstage-7f3a/",
     )
     assert result.returncode == 0, result.stderr

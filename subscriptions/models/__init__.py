@@ -1,10 +1,18 @@
 """The app's models: lists and their readers (subscribers.py), sign-ups waiting for a worker
-(intake.py), the email outbox (outbox.py), the running counts (tally.py) and rate-limit
-counters without Redis (counters.py)."""
+(intake.py), the email outbox (outbox.py), the running counts (tally.py), rate-limit
+counters without Redis (counters.py) and what erasure keeps (privacy.py)."""
 
 from .counters import RateCounter
 from .intake import RecordedSignUp
-from .outbox import ConfirmationEmail, OutboxItem, OutboxQuerySet, OutboxState, WelcomeEmail
+from .outbox import (
+    ConfirmationEmail,
+    DataExportEmail,
+    OutboxItem,
+    OutboxQuerySet,
+    OutboxState,
+    WelcomeEmail,
+)
+from .privacy import ErasedInbox
 from .provider import ProviderEvent, Suppression
 from .subscribers import (
     Consent,
@@ -20,6 +28,8 @@ from .tally import Tally
 __all__ = [
     "ConfirmationEmail",
     "Consent",
+    "DataExportEmail",
+    "ErasedInbox",
     "Event",
     "Inbox",
     "Newsletter",

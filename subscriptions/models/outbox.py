@@ -116,3 +116,18 @@ class WelcomeEmail(OutboxItem):
     class Meta(OutboxItem.Meta):
         verbose_name = _("welcome email")
         verbose_name_plural = _("welcome emails")
+
+
+class DataExportEmail(OutboxItem):
+    """A link to a reader's own data (GDPR Art. 15 and 20), asked for from their preference
+    center and sent to their own address: at most one a day per address."""
+
+    metric_kind: ClassVar[str] = "data_export"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="data_export_emails"
+    )
+
+    class Meta(OutboxItem.Meta):
+        verbose_name = _("data export email")
+        verbose_name_plural = _("data export emails")

@@ -20,6 +20,15 @@ class NewsletterQuerySet(models.QuerySet):
         """Lists a public form may sign a reader up to."""
         return self.filter(is_active=True, is_public=True)
 
+    def for_preferences(self, subscriber_id: int) -> "NewsletterQuerySet":
+        """What a reader's preference center shows: the lists offered on public forms, and
+        any other list they get (so they can leave it there too)."""
+        theirs = Q(
+            subscriptions__subscriber=subscriber_id,
+            subscriptions__status__in=[Status.PENDING, Status.CONFIRMED],
+        )
+        return self.filter(Q(is_active=True, is_public=True) | theirs).distinct()
+
     def with_confirmed_count(self) -> "NewsletterQuerySet":
         """Each list with `confirmed_count`, its confirmed subscribers."""
         confirmed = Count("subscriptions", filter=Q(subscriptions__status=Status.CONFIRMED))
@@ -95,16 +104,24 @@ class Subscriber(models.Model):
     email = models.CharField(_("email"), max_length=254)
     email_key = models.CharField(max_length=254, unique=True)
     inbox_key = models.CharField(max_length=254, db_index=True)
-    # The language of every email to them, from their latest sign-up.
+    # The language of every email to them: their latest sign-up's, or their choice in the
+    # preference center.
     language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Who last changed the subscriber's own settings (the language), and when; each list's
+    # changes are in its subscription's Events.
+    changed_at = models.DateTimeField(_("settings changed"), null=True, blank=True)
+    changed_by = models.CharField(_("settings changed by"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
         # Erasure (GDPR Art. 17) is its own permission; the plain delete permission is unused.
-        permissions = [("erase_subscriber", _("Can erase a subscriber and all their data"))]
+        permissions = [
+            ("erase_subscriber", _("Can erase a subscriber and all their data")),
+            ("export_subscriber", _("Can export a subscriber's data (GDPR Art. 15 and 20)")),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -6,16 +6,20 @@ which records the actor; work for a worker is queued by task name after commit t
 dispatch.py, so a task never sees a row its transaction has not committed.
 """
 
+from .data_export import request_data_export
 from .intake import process_recorded_sign_ups, record_sign_up
 from .membership import (
     ConfirmResult,
     Resubscribed,
     confirm,
     erase_subscriber,
+    forget_erasure,
     resubscribe,
     unsubscribe,
 )
+from .preferences import PreferencesSaved, unsubscribe_all, update_preferences
 from .provider_events import ProviderEventInput, apply_provider_event, lift_suppressions
+from .retention import RetentionResult, apply_retention
 from .sending import (
     SEND_DUE_TASK,
     claim,
@@ -44,15 +48,19 @@ __all__ = [
     "SEND_DUE_TASK",
     "ConfirmResult",
     "ConsentInput",
+    "PreferencesSaved",
     "ProviderEventInput",
     "Resubscribed",
+    "RetentionResult",
     "SignUpEntry",
     "SignUpResult",
     "apply_provider_event",
+    "apply_retention",
     "claim",
     "claim_due",
     "confirm",
     "erase_subscriber",
+    "forget_erasure",
     "lift_suppressions",
     "process_recorded_sign_ups",
     "queue_welcome_emails",
@@ -65,10 +73,13 @@ __all__ = [
     "record_undeliverable",
     "record_welcome_undeliverable",
     "recount_tallies",
+    "request_data_export",
     "requeue_failed_confirmations",
     "resend_confirmation",
     "resubscribe",
     "sign_up",
     "sign_up_many",
     "unsubscribe",
+    "unsubscribe_all",
+    "update_preferences",
 ]

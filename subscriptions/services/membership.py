@@ -12,10 +12,11 @@ from django.db.models import Q, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
 
-from .. import lifecycle, tally
+from .. import erasure, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import (
     ConfirmationEmail,
+    ErasedInbox,
     Inbox,
     RecordedSignUp,
     Status,
@@ -53,8 +54,13 @@ def confirm(
     pending = [s for s in subscriptions if s.pk in awaiting]
     now = now or timezone.now()
     lifecycle.transition_many(subscriptions=pending, to=Status.CONFIRMED, actor=actor, now=now)
-    language = ConfirmationEmail.objects.filter(pk=email_id).values_list("language", flat=True)
-    queue_welcome_emails(subscriptions=pending, language=language.first() or "", now=now)
+    email = ConfirmationEmail.objects.filter(pk=email_id).select_related("subscriber").first()
+    if pending and email is not None:
+        # They signed up and confirmed themselves: a new consent, so an erasure of theirs no
+        # longer stands in an import's way.
+        forget_erasure(inbox_key=email.subscriber.inbox_key)
+    language = email.language if email is not None else ""
+    queue_welcome_emails(subscriptions=pending, language=language, now=now)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
 
 
@@ -118,13 +124,23 @@ def unsubscribe(
     return True
 
 
+def forget_erasure(*, inbox_key: str) -> None:
+    """Within the caller's transaction: the inbox is no longer one an import must refuse."""
+    ErasedInbox.objects.filter(key_hash=erasure.inbox_hash(inbox_key)).delete()
+
+
 @transaction.atomic
-def erase_subscriber(*, subscriber_id: int, actor: str) -> bool:
+def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = None) -> bool:
     """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history,
-    queued emails and sign-ups not yet processed go. Only a log line with ids and the actor
-    remains."""
+    queued emails and sign-ups not yet processed go. A log line with ids and the actor
+    remains, and a keyed hash of the inbox, so that no import puts the address back on a
+    list (erasure.erased_addresses); only the person's own confirmed sign-up lifts that."""
     subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
     if subscriber is not None:
+        ErasedInbox.objects.update_or_create(
+            key_hash=erasure.inbox_hash(subscriber.inbox_key),
+            defaults={"erased_at": now or timezone.now(), "erased_by": actor},
+        )
         RecordedSignUp.objects.of_address(subscriber.email).delete()
         _scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.

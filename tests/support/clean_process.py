@@ -52,6 +52,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "REDIS_URL": "redis://cache.internal:6379/0",
         "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
         "ANYMAIL_WEBHOOK_SECRET": "anymail:" + secrets.token_urlsafe(24),
+        "ERASURE_HASH_KEY": secrets.token_urlsafe(32),
         # Preloading is an operator's decision for the whole domain (hard to undo), so it is
         # opt-in, and check --deploy rightly warns (security.W021) until it is made.
         "SECURE_HSTS_PRELOAD": "1",

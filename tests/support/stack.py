@@ -83,6 +83,7 @@ class Stack:
             "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
             "ANYMAIL_POSTMARK_SERVER_TOKEN": "fake-token",
             "ANYMAIL_WEBHOOK_SECRET": "anymail:webhook-secret",
+            "ERASURE_HASH_KEY": "tests-only-erasure-key",
             "ANYMAIL_POSTMARK_API_URL": email_api_url,
             "DEFAULT_FROM_EMAIL": "Newsroom <newsletters@example.com>",
             "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:",

@@ -1,0 +1,108 @@
+"""Everything we hold about one subscriber, as one JSON document (GDPR Art. 15, access, and
+Art. 20, portability): for an editor's admin action and for the reader's own download.
+
+A read: it changes nothing. Field names are plain English and stable, so the document can be
+read by a person and loaded by a program; `format` and `version` name this layout.
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
+from django.utils import timezone
+
+from .models import (
+    ConfirmationEmail,
+    Consent,
+    DataExportEmail,
+    Event,
+    ProviderEvent,
+    Subscriber,
+    Subscription,
+    Suppression,
+    WelcomeEmail,
+)
+
+FORMAT = "newsroom-subscriptions/personal-data"
+VERSION = 1
+
+
+def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str, Any]:
+    subscriptions = Subscription.objects.filter(subscriber=subscriber).in_list_order()
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": now or timezone.now(),
+        "subscriber": _fields(
+            subscriber, "email", "language", "created_at", "changed_at", "changed_by"
+        ),
+        "subscriptions": [_subscription(s) for s in subscriptions],
+        "consents": [
+            _fields(c, "given_at", "page_url", "form_id", "ip_address", "user_agent")
+            | {"wording": c.wording, "wording_version": c.version}
+            for c in Consent.objects.filter(subscriber=subscriber).order_by("given_at", "pk")
+        ],
+        "events": [
+            {"list": e.subscription.newsletter.slug}
+            | _fields(e, "at", "from_status", "to_status", "actor", "detail")
+            for e in Event.objects.filter(subscription__subscriber=subscriber)
+            .select_related("subscription__newsletter")
+            .order_by("at", "pk")
+        ],
+        "emails": _emails(subscriber),
+        "provider_events": [
+            _fields(e, "provider", "event_type", "kind", "recipient", "occurred_at", "raw")
+            for e in ProviderEvent.objects.filter(recipient__iexact=subscriber.email).order_by(
+                "occurred_at", "pk"
+            )
+        ],
+        "suppressions": [
+            _fields(s, "reason", "created_at", "actor", "lifted_at", "lifted_by")
+            for s in Suppression.objects.filter(inbox_key=subscriber.inbox_key)
+        ],
+    }
+
+
+def as_json(subscriber: Subscriber, *, now: datetime | None = None) -> str:
+    return json.dumps(document(subscriber, now=now), cls=DjangoJSONEncoder, indent=2)
+
+
+def filename(subscriber: Subscriber, now: datetime | None = None) -> str:
+    # The id, not the address: file names end up in download folders and logs.
+    return f"newsroom-data-{subscriber.pk}-{(now or timezone.now()):%Y%m%d}.json"
+
+
+def _subscription(s: Subscription) -> dict[str, Any]:
+    return {"list": s.newsletter.slug, "list_name": s.newsletter.name} | _fields(
+        s,
+        "status",
+        "created_at",
+        "pending_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "undeliverable_at",
+        "undeliverable_reason",
+    )
+
+
+def _emails(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """What we sent them, or tried to: the kind, when, and how it ended (never the text)."""
+    rows: list[tuple[str, Any]] = [
+        *(("confirmation", e) for e in ConfirmationEmail.objects.filter(subscriber=subscriber)),
+        *(
+            ("welcome", e)
+            for e in WelcomeEmail.objects.filter(subscription__subscriber=subscriber)
+        ),
+        *(("data_export", e) for e in DataExportEmail.objects.filter(subscriber=subscriber)),
+    ]
+    rows.sort(key=lambda row: (row[1].created_at, row[0]))
+    return [
+        {"kind": kind} | _fields(e, "created_at", "state", "closed_at", "message_id")
+        for kind, e in rows
+    ]
+
+
+def _fields(row: Model, *names: str) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}

@@ -1,0 +1,152 @@
+"""The preference center's changes: which lists a reader gets, in which language, or none.
+
+The reader reaches it only through a link we emailed them, so a reader with a confirmed
+subscription has already proved the inbox is theirs: a list they add here is confirmed at
+once, with a consent of its own. A reader with no confirmed list (they left them all, or never
+confirmed) gets a confirmation email instead, as any sign-up does.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+
+from .. import lifecycle
+from ..models import Consent, Inbox, Newsletter, Status, Subscriber, Subscription
+from .signup import ConsentInput, sign_up
+from .welcome import queue_welcome_emails
+
+FROM_PREFERENCES = "preference center"
+# The statuses a reader gets mail in (or will, once confirmed): what "subscribed" means here.
+RECEIVING = (Status.PENDING, Status.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class PreferencesSaved:
+    added: list[str]  # lists confirmed at once
+    to_confirm: list[str]  # lists a confirmation email asks about
+    removed: list[str]
+    language_changed: bool
+
+
+@transaction.atomic
+def update_preferences(
+    *,
+    subscriber_id: int,
+    newsletter_ids: Collection[int],
+    language: str,
+    consent: ConsentInput,
+    now: datetime | None = None,
+) -> PreferencesSaved | None:
+    """Make the reader's lists the ones ticked, and their emails' language the one chosen.
+    Only lists offered on public forms can be added; any list they get can be left. None
+    when the subscriber is gone (erased)."""
+    subscriber = _locked_subscriber(subscriber_id)
+    if subscriber is None:
+        return None
+    now = now or timezone.now()
+    # The language first: a confirmation email below is written in the one just chosen.
+    changed = _set_language(subscriber, language, now)
+    current = _current_subscriptions(subscriber)
+    removed = [s for s in current.values() if s.status in RECEIVING]
+    removed = [s for s in removed if s.newsletter_id not in newsletter_ids]
+    lifecycle.transition_many(
+        subscriptions=removed,
+        to=Status.UNSUBSCRIBED,
+        actor=lifecycle.READER,
+        detail=FROM_PREFERENCES,
+        now=now,
+    )
+    added, to_confirm = _add(subscriber, current, newsletter_ids, consent, now)
+    names = [s.newsletter.name for s in removed]
+    return PreferencesSaved(
+        added=added, to_confirm=to_confirm, removed=names, language_changed=changed
+    )
+
+
+@transaction.atomic
+def unsubscribe_all(
+    *, subscriber_id: int, actor: str = lifecycle.READER, now: datetime | None = None
+) -> list[str]:
+    """Leave every list at once (GDPR Art. 7(3): as easy as joining); the names of those left."""
+    subscriber = _locked_subscriber(subscriber_id)
+    if subscriber is None:
+        return []
+    leaving = [s for s in _current_subscriptions(subscriber).values() if s.status in RECEIVING]
+    lifecycle.transition_many(
+        subscriptions=leaving,
+        to=Status.UNSUBSCRIBED,
+        actor=actor,
+        detail=f"{FROM_PREFERENCES}: unsubscribe from all",
+        now=now or timezone.now(),
+    )
+    return [s.newsletter.name for s in leaving]
+
+
+def _locked_subscriber(subscriber_id: int) -> Subscriber | None:
+    # The inbox first, then the subscriber: the order a sign-up locks them in, so the two
+    # wait for each other instead of deadlocking.
+    key = Subscriber.objects.filter(pk=subscriber_id).values_list("inbox_key", flat=True).first()
+    if key is None:
+        return None
+    list(Inbox.objects.select_for_update().filter(key=key))
+    return Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+
+
+def _current_subscriptions(subscriber: Subscriber) -> dict[int, Subscription]:
+    rows = Subscription.objects.select_for_update(of=("self",)).filter(subscriber=subscriber)
+    return {s.newsletter_id: s for s in rows.in_list_order()}
+
+
+def _add(
+    subscriber: Subscriber,
+    current: dict[int, Subscription],
+    newsletter_ids: Collection[int],
+    consent: ConsentInput,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Add the ticked lists they don't get yet: confirmed at once for a confirmed reader,
+    else through a confirmation email. The names of each."""
+    wanted = [
+        n
+        for n in Newsletter.objects.offered().filter(pk__in=newsletter_ids)
+        if n.pk not in current or current[n.pk].status not in RECEIVING
+    ]
+    # A pending list they tick again stays as it is; its confirmation is on its way.
+    if not wanted:
+        return [], []
+    if not any(s.status == Status.CONFIRMED for s in current.values()):
+        with translation.override(subscriber.language or None):
+            sign_up(email=subscriber.email, newsletters=wanted, consent=consent, now=now)
+        return [], [n.name for n in wanted]
+    given = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
+    adding = [
+        current.get(n.pk) or Subscription(subscriber=subscriber, newsletter=n) for n in wanted
+    ]
+    for subscription in adding:
+        subscription.consent = given
+    Subscription.objects.bulk_update([s for s in adding if s.pk], ["consent"])
+    lifecycle.transition_many(
+        subscriptions=adding,
+        to=Status.CONFIRMED,
+        actor=lifecycle.READER,
+        detail=f"{FROM_PREFERENCES}: added by a confirmed reader",
+        now=now,
+    )
+    queue_welcome_emails(subscriptions=adding, language=subscriber.language, now=now)
+    return [n.name for n in wanted], []
+
+
+def _set_language(subscriber: Subscriber, language: str, now: datetime) -> bool:
+    if language == subscriber.language or language not in dict(settings.LANGUAGES):
+        return False
+    subscriber.language, subscriber.changed_at, subscriber.changed_by = (
+        language,
+        now,
+        lifecycle.READER,
+    )
+    subscriber.save(update_fields=["language", "changed_at", "changed_by"])
+    return True
