@@ -51,6 +51,17 @@ def test_the_webhook_secret_is_required_when_debug_is_off():
     assert "ANYMAIL_WEBHOOK_SECRET (user:password) is required" in value
 
 
+def test_the_erasure_hash_key_is_required_when_debug_is_off():
+    value = settings_value(
+        "s.ERASURE_HASH_KEY",
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        ANYMAIL_WEBHOOK_SECRET="anymail:secret",
+    )
+    assert "ERASURE_HASH_KEY is required" in value
+
+
 def test_embedded_defaults_need_no_server():
     value = settings_value(
         "s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL",

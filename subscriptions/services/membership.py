@@ -18,6 +18,7 @@ from ..models import (
     ConfirmationEmail,
     ErasedInbox,
     Inbox,
+    ProviderEvent,
     RecordedSignUp,
     Status,
     Subscriber,
@@ -142,6 +143,12 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
             defaults={"erased_at": now or timezone.now(), "erased_by": actor},
         )
         RecordedSignUp.objects.of_address(subscriber.email).delete()
+        # What providers reported about the address goes too; a suppression of the inbox
+        # stays (by its key, without the event), so it still never gets mail after a hard
+        # bounce or a complaint.
+        ProviderEvent.objects.filter(
+            inbox_key=subscriber.inbox_key, recipient__iexact=subscriber.email
+        ).delete()
         _scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")

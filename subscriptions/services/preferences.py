@@ -51,6 +51,9 @@ def update_preferences(
     # The language first: a confirmation email below is written in the one just chosen.
     changed = _set_language(subscriber, language, now)
     current = _current_subscriptions(subscriber)
+    # Decided before anything is left: a reader who swaps one list for another is as
+    # confirmed as when they opened the page.
+    confirmed = any(s.status == Status.CONFIRMED for s in current.values())
     removed = [s for s in current.values() if s.status in RECEIVING]
     removed = [s for s in removed if s.newsletter_id not in newsletter_ids]
     lifecycle.transition_many(
@@ -60,7 +63,9 @@ def update_preferences(
         detail=FROM_PREFERENCES,
         now=now,
     )
-    added, to_confirm = _add(subscriber, current, newsletter_ids, consent, now)
+    added, to_confirm = _add(
+        subscriber, current, newsletter_ids, consent, now, confirmed=confirmed
+    )
     names = [s.newsletter.name for s in removed]
     return PreferencesSaved(
         added=added, to_confirm=to_confirm, removed=names, language_changed=changed
@@ -107,6 +112,8 @@ def _add(
     newsletter_ids: Collection[int],
     consent: ConsentInput,
     now: datetime,
+    *,
+    confirmed: bool,
 ) -> tuple[list[str], list[str]]:
     """Add the ticked lists they don't get yet: confirmed at once for a confirmed reader,
     else through a confirmation email. The names of each."""
@@ -118,7 +125,7 @@ def _add(
     # A pending list they tick again stays as it is; its confirmation is on its way.
     if not wanted:
         return [], []
-    if not any(s.status == Status.CONFIRMED for s in current.values()):
+    if not confirmed:
         with translation.override(subscriber.language or None):
             sign_up(email=subscriber.email, newsletters=wanted, consent=consent, now=now)
         return [], [n.name for n in wanted]

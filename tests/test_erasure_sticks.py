@@ -1,0 +1,91 @@
+"""Erasure that sticks (GDPR Art. 17): an erased address can't be put back on a list by an
+import, in any spelling, while the person may still sign up again themselves."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core import mail
+
+from subscriptions import bounces, erasure, services
+from subscriptions.models import (
+    ConfirmationEmail,
+    ErasedInbox,
+    ProviderEvent,
+    Subscriber,
+    Suppression,
+)
+
+from .support.helpers import GOOD, latest_confirmation, sign_up
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "Erase.Me@example.com"
+
+
+@pytest.fixture
+def erased(client, newsletters) -> None:
+    """A reader who confirmed, then had an editor erase them."""
+    sign_up(client, ADDRESS, "daily")
+    services.confirm(email_id=latest_confirmation().pk)
+    subscriber = Subscriber.objects.get()
+    services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
+    mail.outbox.clear()
+
+
+def bounce(recipient: str) -> None:
+    services.apply_provider_event(
+        event=services.ProviderEventInput(
+            provider="Postmark",
+            event_type="bounced",
+            kind=bounces.HARD_BOUNCE,
+            recipient=recipient,
+            message_id="m-1",
+            event_id="e-1",
+            metadata={},
+            occurred_at=datetime.now(UTC),
+            raw={"Type": "HardBounce", "Email": recipient},
+            reason="550 no such user",
+        )
+    )
+
+
+def test_an_import_refuses_an_erased_address_in_any_spelling(erased):
+    spellings = ["Erase.Me@example.com", "erase.me@example.com", "erase.me+news@example.com"]
+    assert erasure.erased_addresses([*spellings, "someone.else@example.com"]) == set(spellings)
+
+
+def test_the_erasure_record_names_who_and_when_but_not_the_address(erased):
+    row = ErasedInbox.objects.get()
+    assert row.erased_by == "editor:kate" and row.erased_at is not None
+    assert "erase" not in row.key_hash.lower() and len(row.key_hash) == 64
+
+
+def test_the_erasure_record_is_keyed_by_its_own_setting_not_the_secret_key(erased, settings):
+    settings.SECRET_KEY = "rotated-" + settings.SECRET_KEY  # links revoked, erasures kept
+    assert erasure.erased_addresses([ADDRESS]) == {ADDRESS}
+    settings.ERASURE_HASH_KEY = "another-key"  # the hash can't be checked without its key
+    assert erasure.erased_addresses([ADDRESS]) == set()
+
+
+def test_the_person_may_sign_up_again_themselves_and_confirming_lifts_the_erasure(erased, client):
+    answer = sign_up(client, ADDRESS, "daily", json=True)
+    assert answer.json()["message"] == GOOD
+    assert latest_confirmation().subscriber.email == ADDRESS  # a confirmation is queued
+    # Signing up is not yet proof that it is them: an import is still refused meanwhile.
+    assert erasure.erased_addresses([ADDRESS]) == {ADDRESS}
+    services.confirm(email_id=latest_confirmation().pk)
+    assert erasure.erased_addresses([ADDRESS]) == set()
+    assert not ErasedInbox.objects.exists()
+
+
+def test_erasure_deletes_what_providers_reported_but_the_inbox_stays_suppressed(
+    client, newsletters
+):
+    sign_up(client, ADDRESS, "daily")
+    bounce(ADDRESS)
+    subscriber = Subscriber.objects.get()
+    services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
+    assert not ProviderEvent.objects.exists()
+    assert Suppression.objects.active().count() == 1
+    sign_up(client, ADDRESS, "daily")
+    assert not ConfirmationEmail.objects.exists()  # never written to after a hard bounce
