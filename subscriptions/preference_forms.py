@@ -17,6 +17,7 @@ PREFERENCES_WORDING = _(
 )
 LANGUAGE_ERROR = _("Please choose one of the languages shown.")
 LISTS_ERROR = _("Please choose only from the newsletters shown.")
+ACTION_ERROR = _("Please use one of the buttons on this page.")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import links, personal_data, services
 from .models import Subscriber
-from .preference_forms import PREFERENCES_WORDING, PreferencesForm, rows
+from .preference_forms import ACTION_ERROR, PREFERENCES_WORDING, PreferencesForm, rows
 from .tokens import check_data_export_token, check_preferences_token
 
 PREFERENCES_COOKIE = "preferences_link"
@@ -30,7 +30,7 @@ def preferences_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     check = check_preferences_token(links.stashed(request, PREFERENCES_COOKIE))
     subscriber = (
@@ -56,7 +56,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
             context["saved"] = _save(request, subscriber, form)
         else:
             context["errors"], status = form.error_list(), 400
-    subscriber.refresh_from_db()
+    elif request.method == "POST":  # no button of the page sends any other action
+        context["errors"], status = [str(ACTION_ERROR)], 400
+    # As the action left it; gone if they were erased meanwhile.
+    subscriber = Subscriber.objects.filter(pk=subscriber.pk).first()
+    if subscriber is None:
+        return render(request, "subscriptions/link_invalid.html", status=400)
     return _page(request, subscriber, context, status)
 
 
@@ -96,7 +101,7 @@ def data_export_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def data_export(request: HttpRequest) -> HttpResponse:
     subscriber = _exporting(request)
     if isinstance(subscriber, HttpResponse):
@@ -106,7 +111,7 @@ def data_export(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def data_export_download(request: HttpRequest) -> HttpResponse:
     """The JSON document, as a file: reading it changes nothing."""
     subscriber = _exporting(request)

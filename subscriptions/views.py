@@ -108,7 +108,7 @@ def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest) -> HttpResponse:
     check = check_confirm_token(links.stashed(request, CONFIRM_COOKIE))
     if check.object_id is None:
@@ -143,7 +143,7 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt  # RFC 8058: the mailbox provider POSTs here with no cookie and no token
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         check = check_unsubscribe_token(token)
@@ -158,7 +158,7 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest) -> HttpResponse:
     check = check_unsubscribe_token(links.stashed(request, UNSUBSCRIBE_COOKIE))
     subscription = (

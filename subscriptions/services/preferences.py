@@ -7,7 +7,7 @@ confirmed) gets a confirmation email instead, as any sign-up does.
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -15,7 +15,15 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from .. import lifecycle
-from ..models import Consent, Inbox, Newsletter, Status, Subscriber, Subscription
+from ..models import (
+    Consent,
+    Inbox,
+    Newsletter,
+    Status,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 from .signup import ConsentInput, sign_up
 from .welcome import queue_welcome_emails
 
@@ -30,6 +38,9 @@ class PreferencesSaved:
     to_confirm: list[str]  # lists a confirmation email asks about
     removed: list[str]
     language_changed: bool
+    # Lists no confirmation email could be sent for (one was asked for within the cooldown,
+    # the address's daily limit is reached, or the inbox is suppressed): not added.
+    not_sent: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -63,12 +74,16 @@ def update_preferences(
         detail=FROM_PREFERENCES,
         now=now,
     )
-    added, to_confirm = _add(
+    added, to_confirm, not_sent = _add(
         subscriber, current, newsletter_ids, consent, now, confirmed=confirmed
     )
     names = [s.newsletter.name for s in removed]
     return PreferencesSaved(
-        added=added, to_confirm=to_confirm, removed=names, language_changed=changed
+        added=added,
+        to_confirm=to_confirm,
+        removed=names,
+        language_changed=changed,
+        not_sent=not_sent,
     )
 
 
@@ -114,9 +129,10 @@ def _add(
     now: datetime,
     *,
     confirmed: bool,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
     """Add the ticked lists they don't get yet: confirmed at once for a confirmed reader,
-    else through a confirmation email. The names of each."""
+    else through a confirmation email. The names of each, and of those that could not be
+    added now (no confirmation email may be sent, or the inbox is suppressed)."""
     wanted = [
         n
         for n in Newsletter.objects.offered().filter(pk__in=newsletter_ids)
@@ -124,14 +140,46 @@ def _add(
     ]
     # A pending list they tick again stays as it is; its confirmation is on its way.
     if not wanted:
-        return [], []
+        return [], [], []
     if not confirmed:
-        with translation.override(subscriber.language or None):
-            sign_up(email=subscriber.email, newsletters=wanted, consent=consent, now=now)
-        return [], [n.name for n in wanted]
+        return _add_by_confirmation(subscriber, wanted, consent, now)
+    if Suppression.objects.of_inboxes([subscriber.inbox_key]):
+        # It bounced for good or complained: nothing would reach it, as a sign-up's wouldn't.
+        return [], [], [n.name for n in wanted]
+    _add_at_once(subscriber, [current.get(n.pk) for n in wanted], wanted, consent, now)
+    return [n.name for n in wanted], [], []
+
+
+def _add_by_confirmation(
+    subscriber: Subscriber, wanted: list[Newsletter], consent: ConsentInput, now: datetime
+) -> tuple[list[str], list[str], list[str]]:
+    with translation.override(subscriber.language or None):
+        result = sign_up(email=subscriber.email, newsletters=wanted, consent=consent, now=now)
+    # The sign-up's cooldown and daily cap may send nothing, or leave some lists out.
+    email_id = result.confirmation_email_id
+    asked = set(
+        Subscription.objects.of_confirmation_email(email_id).values_list("newsletter", flat=True)
+        if email_id is not None
+        else []
+    )
+    return (
+        [],
+        [n.name for n in wanted if n.pk in asked],
+        [n.name for n in wanted if n.pk not in asked],
+    )
+
+
+def _add_at_once(
+    subscriber: Subscriber,
+    existing: list[Subscription | None],
+    wanted: list[Newsletter],
+    consent: ConsentInput,
+    now: datetime,
+) -> None:
     given = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
     adding = [
-        current.get(n.pk) or Subscription(subscriber=subscriber, newsletter=n) for n in wanted
+        row or Subscription(subscriber=subscriber, newsletter=n)
+        for row, n in zip(existing, wanted, strict=True)
     ]
     for subscription in adding:
         subscription.consent = given
@@ -144,7 +192,6 @@ def _add(
         now=now,
     )
     queue_welcome_emails(subscriptions=adding, language=subscriber.language, now=now)
-    return [n.name for n in wanted], []
 
 
 def _set_language(subscriber: Subscriber, language: str, now: datetime) -> bool:
