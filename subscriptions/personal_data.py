@@ -19,6 +19,7 @@ from .models import (
     DataExportEmail,
     Event,
     ProviderEvent,
+    RecordedSignUp,
     Subscriber,
     Subscription,
     Suppression,
@@ -40,7 +41,7 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
         ),
         "subscriptions": [_subscription(s) for s in subscriptions],
         "consents": [
-            _fields(c, "given_at", "page_url", "form_id", "ip_address", "user_agent")
+            _fields(c, "id", "given_at", "page_url", "form_id", "ip_address", "user_agent")
             | {"wording": c.wording, "wording_version": c.version}
             for c in Consent.objects.filter(subscriber=subscriber).order_by("given_at", "pk")
         ],
@@ -54,9 +55,14 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
         "emails": _emails(subscriber),
         "provider_events": [
             _fields(e, "provider", "event_type", "kind", "recipient", "occurred_at", "raw")
-            for e in ProviderEvent.objects.filter(recipient__iexact=subscriber.email).order_by(
-                "occurred_at", "pk"
-            )
+            for e in ProviderEvent.objects.about_address(
+                inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
+            ).order_by("occurred_at", "pk")
+        ],
+        # Sign-ups a worker has not processed yet (normally for well under a second).
+        "waiting_sign_ups": [
+            _fields(r, "created_at", "newsletter_ids", "page_url", "form_id", "ip_address")
+            for r in RecordedSignUp.objects.of_address(subscriber.email).order_by("pk")
         ],
         "suppressions": [
             _fields(s, "reason", "created_at", "actor", "lifted_at", "lifted_by")
@@ -78,7 +84,9 @@ def _subscription(s: Subscription) -> dict[str, Any]:
     return {"list": s.newsletter.slug, "list_name": s.newsletter.name} | _fields(
         s,
         "status",
+        "consent_id",
         "created_at",
+        "status_changed_at",
         "pending_at",
         "confirmed_at",
         "unsubscribed_at",

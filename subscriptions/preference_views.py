@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import links, personal_data, services
+from .app_settings import app_settings
 from .models import Subscriber
 from .preference_forms import ACTION_ERROR, PREFERENCES_WORDING, PreferencesForm, rows
 from .tokens import check_data_export_token, check_preferences_token
@@ -86,6 +87,8 @@ def _page(
     request: HttpRequest, subscriber: Subscriber, context: dict[str, object], status: int
 ) -> HttpResponse:
     context |= {
+        "link_hours": app_settings.DATA_EXPORT_LINK_MAX_AGE // 3600,
+        "interval_hours": app_settings.DATA_EXPORT_INTERVAL // 3600,
         "rows": rows(subscriber),
         "language": subscriber.language or get_language(),
         "wording": PREFERENCES_WORDING,
@@ -129,7 +132,9 @@ def _exporting(request: HttpRequest) -> Subscriber | HttpResponse:
     """The subscriber whose data the stashed link opens, or the page saying it can't."""
     check = check_data_export_token(links.stashed(request, DATA_EXPORT_COOKIE))
     if check.expired:
-        return render(request, "subscriptions/data_export_expired.html", status=400)
+        hours = app_settings.DATA_EXPORT_LINK_MAX_AGE // 3600
+        context = {"link_hours": hours}
+        return render(request, "subscriptions/data_export_expired.html", context, status=400)
     subscriber = (
         Subscriber.objects.filter(data_export_emails=check.object_id).first()
         if check.valid

@@ -89,3 +89,14 @@ def test_erasure_deletes_what_providers_reported_but_the_inbox_stays_suppressed(
     assert Suppression.objects.active().count() == 1
     sign_up(client, ADDRESS, "daily")
     assert not ConfirmationEmail.objects.exists()  # never written to after a hard bounce
+
+
+def test_erasure_deletes_what_providers_reported_about_the_address_in_any_case(
+    client, newsletters, settings
+):
+    settings.ALLOW_SMTPUTF8 = True
+    sign_up(client, "Ölga@example.com", "daily")
+    bounce("ölga@example.com")  # SQLite's case-insensitive match would miss this one
+    subscriber = Subscriber.objects.get()
+    services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
+    assert not ProviderEvent.objects.exists()

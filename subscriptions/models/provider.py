@@ -8,6 +8,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class ProviderEventQuerySet(models.QuerySet):
+    def about_address(self, *, inbox_key: str, email_key: str) -> Self:
+        """What providers reported about one address, in any case: its inbox's events
+        (indexed), kept where the recipient case-folds to the address's key. Compared in
+        Python, as subscribers' keys are: SQLite's case-insensitive match folds ASCII only.
+        The inbox's other spellings (a +tag) are other subscribers'."""
+        rows = self.filter(inbox_key=inbox_key).values_list("pk", "recipient")
+        return self.filter(pk__in=[pk for pk, r in rows if r.casefold() == email_key])
+
+
 class ProviderEvent(models.Model):
     """One event from a provider's tracking webhook, stored as it came, applied once."""
 
@@ -25,6 +35,8 @@ class ProviderEvent(models.Model):
     dedupe_key = models.CharField(max_length=255, unique=True)
     raw = models.JSONField(_("the provider's event"), default=dict)
     effect = models.CharField(_("what it did"), max_length=200, blank=True)
+
+    objects = ProviderEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]

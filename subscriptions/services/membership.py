@@ -146,8 +146,8 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         # What providers reported about the address goes too; a suppression of the inbox
         # stays (by its key, without the event), so it still never gets mail after a hard
         # bounce or a complaint.
-        ProviderEvent.objects.filter(
-            inbox_key=subscriber.inbox_key, recipient__iexact=subscriber.email
+        ProviderEvent.objects.about_address(
+            inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
         ).delete()
         _scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
