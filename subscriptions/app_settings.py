@@ -38,6 +38,9 @@ class Defaults:
     # stream: {"MessageStream": "broadcast"}.
     LIST_FROM_EMAIL: str = "Newsroom lists <lists@localhost>"
     LIST_FROM_DOMAINS: tuple[str, ...] = ()
+    # The sender's physical postal address, in the footer of every list email (CAN-SPAM);
+    # `check --deploy` warns while it is empty.
+    POSTAL_ADDRESS: str = ""
     UNSUBSCRIBE_MAILTO: str = ""
     LIST_ESP_EXTRA: str = ""
     # Soft bounces and deferrals an inbox may collect within the window before it is

@@ -11,7 +11,7 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Models can't be imported before the registry is ready: this is Django's place for it.
-        from . import catalog, receivers  # noqa: PLC0415
+        from . import catalog, checks, receivers  # noqa: PLC0415, F401 (checks registers itself)
 
         for signal in (post_save, post_delete):
             signal.connect(catalog.forget, sender="subscriptions.Newsletter")

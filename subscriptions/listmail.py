@@ -7,8 +7,8 @@ Whatever the kind, a list message:
   (and a `mailto:` when UNSUBSCRIBE_MAILTO is set), and `List-Unsubscribe-Post:
   List-Unsubscribe=One-Click` (RFC 8058; Gmail's and Yahoo's bulk-sender rules);
 - carries `List-Id: <name> <slug.lists.SITE-DOMAIN>` (RFC 2919);
-- shows the unsubscribe link, and the link to the reader's preference center, in its text and
-  HTML bodies;
+- shows the unsubscribe link, the link to the reader's preference center and the sender's
+  POSTAL_ADDRESS (CAN-SPAM) in its text and HTML bodies;
 - comes from the list's sender, else LIST_FROM_EMAIL (confirmations keep DEFAULT_FROM_EMAIL,
   so list mail's reputation is kept apart), through LIST_ESP_EXTRA's stream where set;
 - has one tag, its kind, and metadata naming the list, the kind and our row ids, so a
@@ -138,6 +138,7 @@ def _parts(content: ListContent, newsletter: Newsletter, url: str, subscriber_id
         "subject": content.subject,
         "unsubscribe_url": url,
         "preferences_url": preferences_url(subscriber_id),
+        "postal_address": app_settings.POSTAL_ADDRESS.strip(),
     }
     return render_parts("subscriptions/email/list", context)
 

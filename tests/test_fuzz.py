@@ -6,6 +6,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from subscriptions import tokens
 from subscriptions.models import Consent, Subscriber, Subscription
 from subscriptions.validation import InvalidEmail, normalize_email
 
@@ -68,7 +69,7 @@ def test_sign_up_never_errors_and_stores_nothing_for_invalid_input(
 @given(token=st.text(max_size=3000))
 def test_link_endpoints_answer_4xx_or_a_page_for_any_token(newsletters, token):
     client = Client()
-    for path in ("/confirm/", "/unsubscribe/"):
+    for path in ("/confirm/", "/unsubscribe/", "/preferences/", "/your-data/"):
         try:
             link = client.get(path + token.replace("/", "%2F") + "/")
         except Exception as exc:  # the test client refuses some URLs outright
@@ -103,9 +104,18 @@ PUBLIC_PATHS = [
     "/confirm/",
     "/confirm/resend/",
     "/unsubscribe/",
+    "/preferences/",
+    "/your-data/",
+    "/your-data/download/",
     "/dev/mailbox/",
 ]
 fields = st.dictionaries(st.text(max_size=30), st.text(max_size=500), max_size=6)
+PREFERENCE_FIELDS = ["action", "newsletter", "language", "csrfmiddlewaretoken"]
+field_values = st.one_of(
+    st.text(max_size=500),
+    st.sampled_from(["save", "export", "unsubscribe_all", "en", "uk", "daily", "weekly-review"]),
+    st.lists(st.sampled_from(["daily", "breaking", "nope", "\x00"]), max_size=5),
+)
 
 
 @FUZZ
@@ -116,3 +126,21 @@ def test_every_public_endpoint_answers_below_500_to_any_input(newsletters, query
         assert client.get(path, query).status_code < 500, path
         assert client.post(path, body).status_code < 500, path
     assert not Subscriber.objects.exists()
+
+
+@FUZZ
+@given(body=st.dictionaries(st.sampled_from(PREFERENCE_FIELDS), field_values, max_size=4))
+def test_any_preference_form_gets_a_page_or_a_400_never_a_500(newsletters, body):
+    # Examples share the database: the reader is made once, and what one example changed is
+    # the next one's "before".
+    reader, _ = Subscriber.objects.get_or_create(
+        email="fuzz@example.com", email_key="fuzz@example.com", inbox_key="fuzz@example.com"
+    )
+    client = Client()
+    client.get(f"/preferences/{tokens.make_preferences_token(reader.pk)}/")
+    before = list(Subscription.objects.values_list("pk", "status")), Consent.objects.count()
+    answer = client.post("/preferences/", body)
+    assert answer.status_code in (200, 400), answer.status_code
+    if answer.status_code == 400:
+        after = list(Subscription.objects.values_list("pk", "status")), Consent.objects.count()
+        assert after == before

@@ -71,6 +71,21 @@ def test_a_welcome_email_is_queued_once_however_often_the_link_is_pressed(confir
     assert WelcomeEmail.objects.count() == 3
 
 
+def test_every_list_email_shows_how_to_leave_choose_and_where_the_sender_is(
+    confirmed_three, settings
+):
+    settings.POSTAL_ADDRESS = "The Newsroom, 1 Example Street, Kyiv 01001"
+    send_due.apply()
+    for message in welcomes(confirmed_three):
+        subscription = Subscription.objects.get(pk=int(message["Metadata"]["subscription"]))
+        unsubscribe = headers_of(message)["List-Unsubscribe"].strip("<>")
+        preferences = tokens.make_preferences_token(subscription.subscriber_id)
+        for body in (message["TextBody"], message["HtmlBody"]):
+            assert unsubscribe in body
+            assert f"http://testserver/preferences/{preferences}/" in body
+            assert "1 Example Street, Kyiv 01001" in body
+
+
 def test_confirmations_keep_the_default_sender(confirmed_three):
     [confirmation] = [m for m in confirmed_three.accepted if m.get("Tag") == "confirmation"]
     assert confirmation["From"] == "Newsroom <newsletters@localhost>"

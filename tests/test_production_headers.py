@@ -63,3 +63,14 @@ def test_check_deploy_fails_when_production_hardening_is_switched_off(tmp_path):
     )
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W012" in result.stderr
+
+
+def test_check_deploy_warns_while_list_mail_shows_no_postal_address(tmp_path):
+    result = run_clean(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SETTINGS_MODULE="newsroom.settings",
+        VAR_DIR=str(tmp_path),
+        **production_env(POSTAL_ADDRESS=""),
+    )
+    assert result.returncode != 0
+    assert "subscriptions.W001" in result.stderr and "CAN-SPAM" in result.stderr

@@ -26,6 +26,10 @@ READER_PAGES = [
     "/confirm/resend/",
     "/unsubscribe/",
     "/unsubscribe/{token}/",
+    "/preferences/",
+    "/preferences/{token}/",
+    "/your-data/",
+    "/your-data/{token}/",
 ]
 FORM = "application/x-www-form-urlencoded"
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from celery.schedules import crontab
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
@@ -156,6 +158,20 @@ def test_a_reader_left_with_nothing_is_deleted_with_their_consents_and_inbox(cli
     assert lists_of(kept) == {"explaining-ukraine": Status.CONFIRMED}
     assert Consent.objects.filter(subscriber=kept).count() == 2
     assert Inbox.objects.filter(key="kept@example.com").exists()
+
+
+def test_the_admin_log_of_a_deleted_reader_keeps_the_entry_but_not_the_address(
+    client, newsletters
+):
+    gone = signed_up(client, "opened@example.com", "daily", days_ago=45)
+    editor = User.objects.create_superuser("kate", "kate@example.com", "pw")
+    LogEntry.objects.log_actions(editor.pk, [gone], CHANGE, change_message="[]")
+
+    assert services.apply_retention().subscribers == 1
+
+    [entry] = LogEntry.objects.all()
+    assert entry.user_id == editor.pk
+    assert entry.object_repr == f"erased subscriber #{gone.pk}"
 
 
 def test_an_inbox_another_spelling_of_the_address_still_uses_is_kept(client, newsletters):

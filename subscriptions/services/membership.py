@@ -149,7 +149,7 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         ProviderEvent.objects.about_address(
             inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
         ).delete()
-        _scrub_admin_log(subscriber)
+        scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
         tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
@@ -162,8 +162,9 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
     return bool(deleted)
 
 
-def _scrub_admin_log(subscriber: Subscriber) -> None:
-    """The admin's "Recent actions" keep each object's name (an address, for a subscriber or
+def scrub_admin_log(subscriber: Subscriber) -> None:
+    """Within the caller's transaction, before the subscriber is deleted (erasure, retention).
+    The admin's "Recent actions" keep each object's name (an address, for a subscriber or
     a subscription) and change messages naming inline rows. The entries stay, so who changed
     what and when is still on record; the address goes."""
     erased = f"erased subscriber #{subscriber.pk}"

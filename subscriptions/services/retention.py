@@ -5,7 +5,8 @@
   confirmation emails, and leaves the running counts as an erased subscriber's subscriptions
   do, so /metrics stays right.
 - Then a subscriber with no subscription at all goes, with their consents and emails, and
-  their inbox row when no other spelling of the address shares it.
+  their inbox row when no other spelling of the address shares it; the admin log keeps its
+  entries about them without the address, as after an erasure.
 - Provider events received EVENT_RETENTION_DAYS ago go. The suppressions they caused stay
   (Suppression.event is SET_NULL), and so do their running counts in Tally, which the
   complaint rate is computed from.
@@ -33,6 +34,7 @@ from django.utils import timezone
 from .. import lifecycle, tally
 from ..app_settings import app_settings
 from ..models import Inbox, ProviderEvent, Status, Subscriber, Subscription
+from .membership import scrub_admin_log
 
 logger = logging.getLogger("subscriptions")
 
@@ -136,6 +138,9 @@ def _delete_subscribers(chunk: QuerySet[Subscriber]) -> int:
     # Checked again in a statement of its own, which sees whatever committed while this one
     # waited for the locks.
     gone = {pk: key for pk, key in chunk.values_list("pk", "inbox_key") if pk in locked}
+    # An editor may have opened one in the admin: its log keeps who did what, not the address.
+    for subscriber in Subscriber.objects.filter(pk__in=list(gone)):
+        scrub_admin_log(subscriber)
     Subscriber.objects.filter(pk__in=list(gone)).delete()
     # The inbox row names the address too; as erasure does, it goes unless another spelling
     # of the address still needs it.

@@ -53,6 +53,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
         "ANYMAIL_WEBHOOK_SECRET": "anymail:" + secrets.token_urlsafe(24),
         "ERASURE_HASH_KEY": secrets.token_urlsafe(32),
+        "POSTAL_ADDRESS": "The Newsroom, 1 Example Street, Kyiv 01001, Ukraine",
         # Preloading is an operator's decision for the whole domain (hard to undo), so it is
         # opt-in, and check --deploy rightly warns (security.W021) until it is made.
         "SECURE_HSTS_PRELOAD": "1",
