@@ -66,7 +66,7 @@ def test_a_reader_manages_lists_language_and_data_from_their_emails(dev_stack, o
 
     page.get_by_label("Weekly Review").check()
     page.get_by_label("The Daily Brief").uncheck()
-    page.get_by_label("Ukrainian").check()
+    page.get_by_label("Українська").check()
     page.get_by_role("button", name="Save my choices").click()
     expect(page.get_by_role("status")).to_contain_text("Your choices are saved.")
     expect(page.get_by_role("status")).to_contain_text("You now get: Weekly Review.")
