@@ -2,7 +2,9 @@
 idempotent: an outbox claim makes a redelivered or duplicated send a no-op. The names are part
 of the queued messages, so they never change."""
 
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import TypeVar
 
 from anymail.message import AnymailMessage
 from celery import shared_task
@@ -31,25 +33,37 @@ class SendingTask(DjangoTask):
 def _confirmation_messages(
     confirmations: list[ConfirmationEmail],
 ) -> dict[int, AnymailMessage | None]:
-    """Each email's message, in its reader's language; nothing where every list was
-    confirmed, or left, since the sign-up."""
+    """Each email's message; nothing where every list was confirmed, or left, since the
+    sign-up."""
     ids = [c.pk for c in confirmations]
     pending: dict[int, list[Subscription]] = {pk: [] for pk in ids}
     for subscription in Subscription.objects.pending_of_confirmation_emails(ids):
         pending[subscription.confirmation_email_id].append(subscription)
-    prefetch_related_objects(confirmations, "subscriber")
-    # An inbox that bounced for good or complained gets nothing, confirmations included.
-    suppressed = Suppression.objects.of_inboxes({c.subscriber.inbox_key for c in confirmations})
+
+    def compose(confirmation: ConfirmationEmail) -> AnymailMessage | None:
+        lists = pending[confirmation.pk]
+        return emails.confirmation_message(confirmation, lists) if lists else None
+
+    return _to_readers(confirmations, compose)
+
+
+_Row = TypeVar("_Row", ConfirmationEmail, DataExportEmail)
+
+
+def _to_readers(
+    rows: list[_Row], compose: Callable[[_Row], AnymailMessage | None]
+) -> dict[int, AnymailMessage | None]:
+    """Each row's message, composed in its reader's language. An inbox that bounced for good
+    or complained gets nothing, confirmations and data links included."""
+    prefetch_related_objects(rows, "subscriber")
+    suppressed = Suppression.objects.of_inboxes({row.subscriber.inbox_key for row in rows})
     messages: dict[int, AnymailMessage | None] = {}
-    for confirmation in confirmations:
-        if confirmation.subscriber.inbox_key in suppressed:
-            messages[confirmation.pk] = None
+    for row in rows:
+        if row.subscriber.inbox_key in suppressed:
+            messages[row.pk] = None
             continue
-        with translation.override(confirmation.language or settings.LANGUAGE_CODE):
-            lists = pending[confirmation.pk]
-            messages[confirmation.pk] = (
-                emails.confirmation_message(confirmation, lists) if lists else None
-            )
+        with translation.override(row.language or settings.LANGUAGE_CODE):
+            messages[row.pk] = compose(row)
     return messages
 
 
@@ -87,18 +101,8 @@ WELCOMES = delivery.Delivery(
 
 
 def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMessage | None]:
-    """Each reader's link to their data, in their language; none to a suppressed inbox."""
-    prefetch_related_objects(exports, "subscriber")
-    suppressed = Suppression.objects.of_inboxes({e.subscriber.inbox_key for e in exports})
-    messages: dict[int, AnymailMessage | None] = {}
-    for export in exports:
-        with translation.override(export.language or settings.LANGUAGE_CODE):
-            messages[export.pk] = (
-                None
-                if export.subscriber.inbox_key in suppressed
-                else emails.data_export_message(export)
-            )
-    return messages
+    """Each reader's link to their data."""
+    return _to_readers(exports, emails.data_export_message)
 
 
 def _refused_data_export(email_id: int, actor: str, reason: str) -> None:

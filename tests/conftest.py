@@ -12,6 +12,7 @@ from subscriptions.abuse import reset_limits
 from subscriptions.app_settings import app_settings
 from subscriptions.models import Newsletter
 
+from .support import metrics
 from .support.fake_postmark import FakePostmark
 from .support.stack import ROOT, Stack
 
@@ -109,3 +110,17 @@ def make_stack(transactional_db, newsletters, fake_postmark, static_root, tmp_pa
 def stack(make_stack):
     """Gunicorn plus a real celery worker, sending through anymail to the fake provider."""
     return make_stack()
+
+
+@pytest.fixture
+def scrape(client, settings):
+    """/metrics as operators read it, with the scrape token: each sample -> value."""
+    settings.METRICS_TOKEN = metrics.TOKEN
+
+    def read() -> dict[str, float]:
+        answer = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {metrics.TOKEN}")
+        assert answer.status_code == 200
+        assert answer["Content-Type"].startswith("text/plain")
+        return metrics.samples(answer.content.decode())
+
+    return read

@@ -7,40 +7,15 @@ import re
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from subscriptions import services
 from subscriptions.models import ConfirmationEmail, Tally
 from subscriptions.tasks import send_confirmation, send_due
 
 from .support.helpers import sign_up
+from .support.metrics import TOKEN
 
 pytestmark = pytest.mark.django_db
-
-TOKEN = "scrape-token-0123456789"
-
-
-@pytest.fixture
-def scrape(client, settings):
-    settings.METRICS_TOKEN = TOKEN
-
-    def read() -> dict[str, float]:
-        answer = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
-        assert answer.status_code == 200
-        assert answer["Content-Type"].startswith("text/plain")
-        return samples(answer.content.decode())
-
-    return read
-
-
-def samples(text: str) -> dict[str, float]:
-    """Each sample as name{label="value",...} -> value, labels sorted."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-            found[f"{sample.name}{{{labels}}}"] = sample.value
-    return found
 
 
 def test_metrics_count_a_sign_up_its_send_and_a_failure(

@@ -41,13 +41,18 @@ def test_a_links_token_cookie_is_secure_in_production(client, newsletters):
     assert cookie["secure"] and cookie["httponly"]
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = run_clean(
+def check_deploy(var_dir, **env: str):
+    """`manage.py check --deploy`, failing on warnings, as an operator runs it."""
+    return run_clean(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         DJANGO_SETTINGS_MODULE="newsroom.settings",
-        VAR_DIR=str(tmp_path),
-        **production_env(),
+        VAR_DIR=str(var_dir),
+        **env,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path, **production_env())
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr.upper()
@@ -55,22 +60,12 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 def test_check_deploy_fails_when_production_hardening_is_switched_off(tmp_path):
     # The test above is only worth something if check --deploy can see these settings fail.
-    result = run_clean(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        DJANGO_SETTINGS_MODULE="newsroom.settings",
-        VAR_DIR=str(tmp_path),
-        **production_env(SECURE_COOKIES="0", SECURE_HSTS_SECONDS="0"),
-    )
+    result = check_deploy(tmp_path, **production_env(SECURE_COOKIES="0", SECURE_HSTS_SECONDS="0"))
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W012" in result.stderr
 
 
 def test_check_deploy_warns_while_list_mail_shows_no_postal_address(tmp_path):
-    result = run_clean(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        DJANGO_SETTINGS_MODULE="newsroom.settings",
-        VAR_DIR=str(tmp_path),
-        **production_env(POSTAL_ADDRESS=""),
-    )
+    result = check_deploy(tmp_path, **production_env(POSTAL_ADDRESS=""))
     assert result.returncode != 0
     assert "subscriptions.W001" in result.stderr and "CAN-SPAM" in result.stderr

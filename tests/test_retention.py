@@ -11,7 +11,6 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from newsroom.celery import app
 from subscriptions import services, tasks
@@ -33,7 +32,6 @@ from .support.provider_payloads import webhook_call
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = "scrape-token-0123456789"
 WEBHOOK_AUTH = "anymail:webhook-secret"  # tests/settings.py's ANYMAIL_WEBHOOK_SECRET
 
 
@@ -63,23 +61,6 @@ def confirmed(client, email: str, *slugs: str) -> Subscriber:
 def lists_of(subscriber: Subscriber) -> dict[str, str]:
     rows = Subscription.objects.filter(subscriber=subscriber)
     return dict(rows.values_list("newsletter__slug", "status"))
-
-
-@pytest.fixture
-def scrape(client, settings):
-    """/metrics as operators read it: each sample as name{label="value",...} -> value."""
-    settings.METRICS_TOKEN = TOKEN
-
-    def read() -> dict[str, float]:
-        text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
-        found = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
-                found[f"{sample.name}{{{labels}}}"] = sample.value
-        return found
-
-    return read
 
 
 def bounce(client, case: str, recipient: str, event_id: str) -> None:
