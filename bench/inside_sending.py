@@ -82,15 +82,17 @@ def _analyze() -> None:
 _SUBSCRIBERS = {
     # The address is its own address and inbox key here: lower case, no +tag, not Gmail.
     "postgresql": (
-        "INSERT INTO subscriptions_subscriber (email, email_key, inbox_key, language, created_at) "
-        "SELECT a, a, a, '', now() FROM "
+        "INSERT INTO subscriptions_subscriber "
+        "(email, email_key, inbox_key, language, created_at, changed_by) "
+        "SELECT a, a, a, '', now(), '' FROM "
         "(SELECT 'million-' || g || '@example.com' AS a FROM generate_series(1, %s) g) m"
     ),
     "sqlite": (
-        "INSERT INTO subscriptions_subscriber (email, email_key, inbox_key, language, created_at) "
+        "INSERT INTO subscriptions_subscriber "
+        "(email, email_key, inbox_key, language, created_at, changed_by) "
         "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < %s) "
         "SELECT 'million-' || x || '@example.com', 'million-' || x || '@example.com', "
-        "'million-' || x || '@example.com', '', CURRENT_TIMESTAMP FROM g"
+        "'million-' || x || '@example.com', '', CURRENT_TIMESTAMP, '' FROM g"
     ),
 }
 _SUBSCRIPTIONS = (
