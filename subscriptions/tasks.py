@@ -106,9 +106,7 @@ def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMe
 
 
 def _refused_data_export(email_id: int, actor: str, reason: str) -> None:
-    # Nothing else hangs on it: the reader can ask again tomorrow, and the provider's bounce
-    # event, if any, suppresses the inbox.
-    services.record_failed(kind=DataExportEmail, item_id=email_id, reason=reason)
+    services.record_data_export_undeliverable(email_id=email_id, actor=actor, reason=reason)
 
 
 DATA_EXPORTS = delivery.Delivery(

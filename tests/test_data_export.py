@@ -303,3 +303,17 @@ def test_the_data_link_carries_an_id_not_the_address(client, reader):
     assert signing.loads(token, salt=tokens.DATA_EXPORT) == {"x": DataExportEmail.objects.get().pk}
     decoded = base64.urlsafe_b64decode(token.split(":")[0] + "==").decode()
     assert "reader" not in link.lower() and "reader" not in decoded.lower()
+
+
+def test_a_refused_data_email_counts_as_refused_not_as_our_failure(
+    client, reader, scrape, postmark_settings
+):
+    postmark_settings.faults.inactive.add(READER)  # the provider refuses the address
+    press_send_me_my_data(client, reader)
+    send_due.apply()
+    assert DataExportEmail.objects.get().state == "failed"
+    key = 'newsroom_emails_total{kind="data_export",outcome="%s"}'
+    after = scrape()
+    # A failure means our provider configuration is broken, and pages an operator.
+    assert (after[key % "refused"], after[key % "failed"]) == (1, 0)
+    assert set(reader.subscriptions.values_list("status", flat=True)) == {"confirmed"}

@@ -104,6 +104,23 @@ def record_welcome_undeliverable(
     _refuse(WelcomeEmail, email_id, refused, actor, reason, now or timezone.now())
 
 
+@transaction.atomic
+def record_data_export_undeliverable(
+    *, email_id: int, actor: str, reason: str, now: datetime | None = None
+) -> None:
+    """The provider refused a data-export email's address (or we gave up): the row closes
+    as refused, not failed (the alert on failures means our configuration). No subscription
+    hangs on it: the reader may ask again, and a bounce event suppresses the inbox."""
+    _refuse(
+        DataExportEmail,
+        email_id,
+        Subscription.objects.none(),
+        actor,
+        reason,
+        now or timezone.now(),
+    )
+
+
 def _refuse(
     kind: type[OutboxItem],
     item_id: int,
