@@ -22,7 +22,7 @@ from .forms import (
     SubscribeForm,
     success_answer,
 )
-from .models import Subscription
+from .models import ConfirmationEmail, Subscription
 from .origin import client_ip, is_cross_site
 from .tokens import check_confirm_token, check_unsubscribe_token, make_preferences_token
 from .validation import printable
@@ -117,16 +117,29 @@ def confirm(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/confirm_expired.html", status=400)
     if request.method == "POST":
         result = services.confirm(email_id=check.object_id)
-        return render(request, "subscriptions/confirm_done.html", {"result": result})
+        return _confirm_done(request, check.object_id, result)
     awaiting = Subscription.objects.awaiting_confirmation_email(check.object_id)
     if not awaiting.exists():
         # Nothing to do: say whether these lists are confirmed, or no longer apply at all.
         of_email = Subscription.objects.of_confirmation_email(check.object_id)
         confirmed = [s.newsletter.name for s in of_email.confirmed().in_list_order()]
         result = services.ConfirmResult(confirmed=[], already=confirmed)
-        return render(request, "subscriptions/confirm_done.html", {"result": result})
+        return _confirm_done(request, check.object_id, result)
     context = {"subscriptions": awaiting.in_list_order()}
     return render(request, "subscriptions/confirm.html", context)
+
+
+def _confirm_done(
+    request: HttpRequest, email_id: int, result: services.ConfirmResult
+) -> HttpResponse:
+    """The outcome, with the reader's preference center when they get something: the link
+    came to their inbox, as the preference link does."""
+    context: dict[str, object] = {"result": result}
+    subscriber_id = ConfirmationEmail.objects.subscriber_of(email_id)
+    if subscriber_id is not None and (result.confirmed or result.already):
+        token = make_preferences_token(subscriber_id)
+        context["preferences_url"] = reverse("subscriptions:preferences_link", args=[token])
+    return render(request, "subscriptions/confirm_done.html", context)
 
 
 @never_cache

@@ -52,6 +52,14 @@ def test_post_confirms_every_list_of_the_email_and_records_the_reader(client, pe
     assert events.count() == 2 and {e.actor for e in events} == {"reader"}
 
 
+def test_a_confirmed_reader_is_offered_their_preference_center(client, pending):
+    open_link(client, pending.pk)
+    page = client.post("/confirm/").content.decode()
+    token = tokens.make_preferences_token(pending.subscriber_id)
+    assert f'href="/preferences/{token}/"' in page
+    assert "Choose more newsletters, or the language of your emails" in page
+
+
 def test_confirming_twice_is_harmless_and_says_already_confirmed(client, pending):
     open_link(client, pending.pk)
     client.post("/confirm/")

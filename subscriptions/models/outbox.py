@@ -79,6 +79,9 @@ class OutboxItem(models.Model):
 
 
 class ConfirmationEmailQuerySet(OutboxQuerySet):
+    def subscriber_of(self, email_id: int) -> int | None:
+        return self.filter(pk=email_id).values_list("subscriber_id", flat=True).first()
+
     def failed_with_pending(self, *, since: datetime) -> Self:
         """Failed emails created after `since` that still have a list waiting for them."""
         return self.filter(
