@@ -1,16 +1,10 @@
 """The preference center: one page, opened from a link in every list email, where a reader
 chooses their lists and their emails' language, or leaves them all."""
 
-import base64
-import html
-import re
-import time
 from unittest import mock
 
 import pytest
-from django.apps import apps
-from django.contrib.sessions.models import Session
-from django.core import mail, signing
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.utils import timezone, translation
@@ -18,75 +12,32 @@ from django.utils import timezone, translation
 from subscriptions import emails, services, tally, tokens
 from subscriptions.models import (
     ConfirmationEmail,
-    DataExportEmail,
     Event,
     Subscriber,
     Subscription,
     WelcomeEmail,
 )
 from subscriptions.preference_forms import (
-    ACTION_ERROR,
-    LANGUAGE_ERROR,
     LISTS_ERROR,
     PREFERENCES_WORDING,
 )
 from subscriptions.tasks import send_due
 
 from .support.helpers import found, latest_confirmation, sign_up
+from .support.preferences import (
+    ADDRESS,
+    PUBLIC,
+    boxes,
+    confirmed_reader,
+    language_chosen,
+    open_page,
+    save,
+    snapshot,
+    statuses,
+    text,
+)
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = "reader@example.com"
-PUBLIC = {"daily", "explaining-ukraine", "weekly-review", "breaking"}
-LINK_INVALID = "This link doesn't work"
-
-
-def confirmed_reader(client, *slugs: str) -> Subscriber:
-    """A reader who signed up for these lists and confirmed them."""
-    sign_up(client, ADDRESS, *slugs)
-    services.confirm(email_id=latest_confirmation().pk)
-    return Subscriber.objects.get()
-
-
-def open_page(client, subscriber_id: int):
-    """Follow the reader's preference link, as from an email, and show the page."""
-    token = tokens.make_preferences_token(subscriber_id)
-    assert client.get(f"/preferences/{token}/")["Location"] == "/preferences/"
-    return client.get("/preferences/")
-
-
-def save(client, *slugs: str, language: str = "en"):
-    return client.post(
-        "/preferences/", {"action": "save", "newsletter": slugs, "language": language}
-    )
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def boxes(response) -> tuple[set[str], set[str]]:
-    """The lists the page shows, and those of them ticked."""
-    page = response.content.decode()
-    found_boxes = re.findall(r'name="newsletter" value="([^"]+)"( checked)?', page)
-    return {slug for slug, _ in found_boxes}, {slug for slug, on in found_boxes if on}
-
-
-def language_chosen(response) -> str:
-    return found(r'name="language" value="(\w+)" checked', response.content.decode())
-
-
-def statuses() -> dict[str, str]:
-    return dict(Subscription.objects.values_list("newsletter__slug", "status"))
-
-
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of every table of the app (through tables too), and the sessions."""
-    rows = {
-        model._meta.db_table: list(model._default_manager.order_by("pk").values())
-        for model in apps.get_app_config("subscriptions").get_models(include_auto_created=True)
-    }
-    return rows | {"sessions": [{"count": Session.objects.count()}]}
 
 
 def test_the_link_in_a_list_email_opens_the_readers_lists_and_language(client, newsletters):
@@ -232,160 +183,6 @@ def test_a_changed_language_is_stored_and_the_emails_it_leads_to_are_in_it(clien
     with mock.patch.object(emails, "confirmation_message", in_language):
         send_due.apply()
     assert rendered == ["uk"]
-
-
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"newsletter": ["daily", "no-such-list"], "language": "en"}, LISTS_ERROR),
-        ({"newsletter": ["daily", "x" * 20000], "language": "en"}, LISTS_ERROR),
-        ({"newsletter": ["daily\x00"], "language": "en"}, LISTS_ERROR),
-        ({"newsletter": ["weekly-review"], "language": "fr"}, LANGUAGE_ERROR),
-        ({"newsletter": ["weekly-review"], "language": ["en", "uk", "xx"]}, LANGUAGE_ERROR),
-        ({"newsletter": ["weekly-review"]}, LANGUAGE_ERROR),
-        ({"action": "unsubscribe-all", "language": "en"}, ACTION_ERROR),
-        ({"action": "", "language": "en"}, ACTION_ERROR),
-    ],
-)
-def test_bad_choices_get_a_message_and_400_and_change_nothing(
-    client, newsletters, fields, message
-):
-    reader = confirmed_reader(client, "daily")
-    open_page(client, reader.pk)
-    before = snapshot()
-    answer = client.post("/preferences/", {"action": "save", **fields})
-    assert answer.status_code == 400 and str(message) in text(answer)
-    assert snapshot() == before
-
-
-UNREADABLE, TOO_LARGE = "couldn't read", "more than this page accepts"
-
-
-@pytest.mark.parametrize(
-    ("body", "status", "message"),
-    [
-        (b"action=save&newsletter=%FF%FE&language=en", 400, UNREADABLE),
-        (b"action=save&newsletter=daily&language=\xc3\x28", 400, UNREADABLE),
-        (b"action=save&language=en&newsletter=" + b"d" * 40 * 1024, 413, TOO_LARGE),
-    ],
-)
-def test_junk_and_huge_bodies_are_refused_and_change_nothing(
-    client, newsletters, body, status, message
-):
-    reader = confirmed_reader(client, "daily")
-    open_page(client, reader.pk)
-    before = snapshot()
-    form = "application/x-www-form-urlencoded"
-    answer = client.generic("POST", "/preferences/", body, content_type=form)
-    assert answer.status_code == status and message in text(answer)
-    assert snapshot() == before
-
-
-def other_purpose(subscriber: Subscriber) -> str:
-    return tokens.make_unsubscribe_token(subscriber.subscriptions.get().pk)
-
-
-def erased(subscriber: Subscriber) -> str:
-    token = tokens.make_preferences_token(subscriber.pk)
-    services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
-    return token
-
-
-@pytest.mark.parametrize(
-    "make_token",
-    [
-        lambda s: "forged",
-        lambda s: tokens.make_preferences_token(s.pk)[:-4] + "AAAA",
-        lambda s: signing.dumps({"m": s.pk}, salt=tokens.UNSUBSCRIBE),
-        other_purpose,
-        erased,
-    ],
-    ids=["junk", "bad signature", "other salt", "unsubscribe token", "erased subscriber"],
-)
-def test_a_link_that_is_not_ours_or_whose_reader_is_gone_doesnt_work(
-    client, newsletters, make_token
-):
-    reader = confirmed_reader(client, "daily")
-    open_page(client, reader.pk)  # an earlier, good link's cookie is not what answers
-    token = make_token(reader)
-    before = snapshot()
-    client.get(f"/preferences/{token}/")
-    for answer in (client.get("/preferences/"), save(client, "weekly-review")):
-        assert answer.status_code == 400 and LINK_INVALID in text(answer)
-    assert snapshot() == before
-
-
-def test_a_reader_erased_while_their_page_posts_gets_the_link_page_not_an_error(
-    client, newsletters
-):
-    reader = confirmed_reader(client, "daily")
-    open_page(client, reader.pk)
-    leave_all = services.unsubscribe_all
-
-    def erased_meanwhile(**kwargs):
-        services.erase_subscriber(subscriber_id=reader.pk, actor="editor:kate")
-        return leave_all(**kwargs)
-
-    with mock.patch.object(services, "unsubscribe_all", erased_meanwhile):
-        answer = client.post("/preferences/", {"action": "unsubscribe_all"})
-    assert answer.status_code == 400 and LINK_INVALID in text(answer)
-
-
-def test_saving_needs_the_pages_csrf_token(newsletters):
-    browser = Client(enforce_csrf_checks=True)
-    reader = confirmed_reader(browser, "daily")
-    page = open_page(browser, reader.pk)
-    before = snapshot()
-    for action in ("save", "unsubscribe_all", "export"):
-        forged = browser.post("/preferences/", {"action": action, "language": "uk"})
-        assert forged.status_code == 403
-    assert snapshot() == before
-    csrf = found(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
-    fields = {"action": "unsubscribe_all", "csrfmiddlewaretoken": csrf}
-    assert browser.post("/preferences/", fields).status_code == 200
-    assert statuses() == {"daily": "unsubscribed"}
-
-
-def test_a_get_or_head_of_any_reader_page_changes_nothing(client, newsletters):
-    reader = confirmed_reader(client, "daily")
-    sign_up(client, ADDRESS, "weekly-review")  # pending: the confirm page has a list to show
-    assert services.request_data_export(subscriber_id=reader.pk)
-    subscription = Subscription.objects.get(newsletter__slug="daily")
-    links = {
-        "/preferences/": tokens.make_preferences_token(reader.pk),
-        "/your-data/": tokens.make_data_export_token(DataExportEmail.objects.get().pk),
-        "/unsubscribe/": tokens.make_unsubscribe_token(subscription.pk),
-        "/confirm/": tokens.make_confirm_token(latest_confirmation().pk),
-    }
-    pages = ["/preferences/?action=unsubscribe_all", "/your-data/download/"]
-    before = snapshot()
-    browser = Client()
-    for page, token in links.items():
-        assert browser.head(f"{page}{token}/").status_code in (302, 405)  # refused or kept
-        assert browser.head(page).status_code in (200, 400, 405)
-        assert browser.get(f"{page}{token}/")["Location"] == page
-        assert browser.head(page).status_code in (200, 405)
-        assert browser.get(page).status_code == 200
-    for page in pages:
-        assert browser.head(page).status_code in (200, 405)
-        assert browser.get(page).status_code == 200
-    assert snapshot() == before
-
-
-def test_the_preference_token_carries_only_an_id_and_never_expires(client, newsletters):
-    reader = confirmed_reader(client, "daily")
-    years_ago = time.time() - 10 * 365 * 86400
-    with mock.patch("django.core.signing.time.time", return_value=years_ago):
-        token = tokens.make_preferences_token(reader.pk)
-    assert signing.loads(token, salt=tokens.PREFERENCES) == {"m": reader.pk}
-    payload = token.split(":")[0]
-    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    assert b"reader" not in decoded.lower() and b"example" not in decoded.lower()
-    assert "reader" not in token.lower()
-    assert tokens.check_preferences_token(token).valid
-    client.get(f"/preferences/{token}/")
-    page = client.get("/preferences/")
-    assert page.status_code == 200 and boxes(page)[1] == {"daily"}
 
 
 def test_a_private_list_can_be_left_but_never_added(client, newsletters):
