@@ -65,23 +65,19 @@ def update_preferences(
     # Decided before anything is left: a reader who swaps one list for another is as
     # confirmed as when they opened the page.
     confirmed = any(s.status == Status.CONFIRMED for s in current.values())
-    removed = [s for s in current.values() if s.status in RECEIVING]
-    removed = [s for s in removed if s.newsletter_id not in newsletter_ids]
-    lifecycle.transition_many(
-        subscriptions=removed,
-        to=Status.UNSUBSCRIBED,
-        actor=lifecycle.READER,
-        detail=FROM_PREFERENCES,
-        now=now,
-    )
+    unticked = [
+        s
+        for s in current.values()
+        if s.status in RECEIVING and s.newsletter_id not in newsletter_ids
+    ]
+    removed = _leave(unticked, actor=lifecycle.READER, detail=FROM_PREFERENCES, now=now)
     added, to_confirm, not_sent = _add(
         subscriber, current, newsletter_ids, consent, now, confirmed=confirmed
     )
-    names = [s.newsletter.name for s in removed]
     return PreferencesSaved(
         added=added,
         to_confirm=to_confirm,
-        removed=names,
+        removed=removed,
         language_changed=changed,
         not_sent=not_sent,
     )
@@ -96,14 +92,18 @@ def unsubscribe_all(
     if subscriber is None:
         return []
     leaving = [s for s in _current_subscriptions(subscriber).values() if s.status in RECEIVING]
+    detail = f"{FROM_PREFERENCES}: unsubscribe from all"
+    return _leave(leaving, actor=actor, detail=detail, now=now or timezone.now())
+
+
+def _leave(
+    subscriptions: list[Subscription], *, actor: str, detail: str, now: datetime
+) -> list[str]:
+    """Unsubscribe these, on the record; the names of their lists."""
     lifecycle.transition_many(
-        subscriptions=leaving,
-        to=Status.UNSUBSCRIBED,
-        actor=actor,
-        detail=f"{FROM_PREFERENCES}: unsubscribe from all",
-        now=now or timezone.now(),
+        subscriptions=subscriptions, to=Status.UNSUBSCRIBED, actor=actor, detail=detail, now=now
     )
-    return [s.newsletter.name for s in leaving]
+    return [s.newsletter.name for s in subscriptions]
 
 
 def _locked_subscriber(subscriber_id: int) -> Subscriber | None:
