@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import lifecycle, personal_data, services
+from . import erasure, lifecycle, personal_data, services
 from .models import (
     ConfirmationEmail,
     Consent,
@@ -27,6 +27,7 @@ from .models import (
     Suppression,
     WelcomeEmail,
 )
+from .validation import InvalidEmail, normalize_email
 
 
 def _actor(request: HttpRequest) -> str:
@@ -253,6 +254,19 @@ class ErasedInboxAdmin(ReadOnlyAdmin):
 
     list_display = ["key_hash", "erased_at", "erased_by"]
     list_filter = ["erased_by"]
+    search_fields = ["key_hash"]
+    search_help_text = _("An address, in any spelling, finds its inbox's entry.")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ErasedInbox], search_term: str
+    ) -> tuple[QuerySet[ErasedInbox], bool]:
+        # "Was this person erased?" is asked with an address, which the table doesn't hold:
+        # it is hashed the way erasure hashed it.
+        try:
+            digest = erasure.address_hash(normalize_email(search_term))
+        except InvalidEmail:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(key_hash=digest), False
 
 
 @admin.register(ProviderEvent)

@@ -25,9 +25,14 @@ def inbox_hash(key: str) -> str:
     return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
+def address_hash(address: str) -> str:
+    """The hash of the inbox a (normalised) address reaches, whatever its spelling."""
+    return inbox_hash(inbox_key(address))
+
+
 def erased_addresses(addresses: Iterable[str]) -> set[str]:
     """The addresses among `addresses` whose inbox was erased: an import must refuse them.
     Addresses are normalised ones (validation.normalize_email)."""
-    hashes = {address: inbox_hash(inbox_key(address)) for address in addresses}
+    hashes = {address: address_hash(address) for address in addresses}
     erased = ErasedInbox.objects.among(hashes.values())
     return {address for address, digest in hashes.items() if digest in erased}

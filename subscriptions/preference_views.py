@@ -59,10 +59,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
             context["errors"], status = form.error_list(), 400
     elif request.method == "POST":  # no button of the page sends any other action
         context["errors"], status = [str(ACTION_ERROR)], 400
-    # As the action left it; gone if they were erased meanwhile.
-    subscriber = Subscriber.objects.filter(pk=subscriber.pk).first()
-    if subscriber is None:
-        return render(request, "subscriptions/link_invalid.html", status=400)
+    if request.method == "POST":
+        # As the action left it; gone if they were erased meanwhile.
+        subscriber = Subscriber.objects.filter(pk=subscriber.pk).first()
+        if subscriber is None:
+            return render(request, "subscriptions/link_invalid.html", status=400)
     return _page(request, subscriber, context, status)
 
 

@@ -15,7 +15,7 @@ from subscriptions.models import (
     Suppression,
 )
 
-from .support.helpers import GOOD, latest_confirmation, sign_up
+from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,11 @@ def test_erasure_deletes_what_providers_reported_about_the_address_in_any_case(
     subscriber = Subscriber.objects.get()
     services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
     assert not ProviderEvent.objects.exists()
+
+
+def test_an_editor_finds_whether_an_address_was_erased_by_searching_for_it(erased, client):
+    editor = staff_client("view_erasedinbox")
+    row = ErasedInbox.objects.get()
+    for spelling, found in [("erase.me+x@EXAMPLE.com", True), ("someone@example.com", False)]:
+        page = editor.get("/admin/subscriptions/erasedinbox/", {"q": spelling}).content.decode()
+        assert (row.key_hash in page) is found

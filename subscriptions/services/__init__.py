@@ -13,7 +13,6 @@ from .membership import (
     Resubscribed,
     confirm,
     erase_subscriber,
-    forget_erasure,
     resubscribe,
     unsubscribe,
 )
@@ -61,7 +60,6 @@ __all__ = [
     "claim_due",
     "confirm",
     "erase_subscriber",
-    "forget_erasure",
     "lift_suppressions",
     "process_recorded_sign_ups",
     "queue_welcome_emails",

@@ -59,7 +59,7 @@ def confirm(
     if pending and email is not None:
         # They signed up and confirmed themselves: a new consent, so an erasure of theirs no
         # longer stands in an import's way.
-        forget_erasure(inbox_key=email.subscriber.inbox_key)
+        _forget_erasure(inbox_key=email.subscriber.inbox_key)
     language = email.language if email is not None else ""
     queue_welcome_emails(subscriptions=pending, language=language, now=now)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
@@ -125,7 +125,7 @@ def unsubscribe(
     return True
 
 
-def forget_erasure(*, inbox_key: str) -> None:
+def _forget_erasure(*, inbox_key: str) -> None:
     """Within the caller's transaction: the inbox is no longer one an import must refuse."""
     ErasedInbox.objects.filter(key_hash=erasure.inbox_hash(inbox_key)).delete()
 
