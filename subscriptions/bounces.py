@@ -29,13 +29,12 @@ def _field(event: Any, *path: str) -> Any:
     return event
 
 
-# Per provider: is this "bounced" event permanent? Unknown providers: anymail's word for it.
+# Per provider: is this "bounced" event permanent? Unknown providers (and Mailgun, whose
+# temporary failures anymail already reports as "deferred"): anymail's word for it.
 _PERMANENT: dict[str, Callable[[Any], bool]] = {
-    # Postmark's bounce Type: HardBounce (and BadEmailAddress) are permanent; SoftBounce,
-    # Transient, DnsError, AutoResponder... are not.
-    "postmark": lambda e: _field(e, "Type") in {"HardBounce", "BadEmailAddress"},
-    # Mailgun's "failed" events carry severity "permanent" or "temporary" in their event-data.
-    "mailgun": lambda e: _field(e, "event-data", "severity") == "permanent",
+    # Postmark's bounce Type: HardBounce is permanent; SoftBounce, Transient, DnsError,
+    # AutoResponder... are not. (BadEmailAddress reaches us as a rejection, below.)
+    "postmark": lambda e: _field(e, "Type") == "HardBounce",
     # Amazon SES: bounce.bounceType is "Permanent", "Transient" or "Undetermined".
     "amazon_ses": lambda e: _field(e, "bounce", "bounceType") == "Permanent",
     # Brevo names its events hard_bounce and soft_bounce.
@@ -48,8 +47,16 @@ def provider_slug(esp_name: str) -> str:
     return esp_name.lower().replace(" ", "_")
 
 
-def classify(esp_name: str, event_type: str, esp_event: Any) -> str:
+# A rejection for one of these reasons says the inbox itself is unusable (anymail reports
+# Postmark's BadEmailAddress as rejected/invalid, and an address on the provider's own bounce
+# list as rejected/bounced): the inbox is suppressed as after a hard bounce.
+_INBOX_REJECTED = {"invalid", "bounced"}
+
+
+def classify(esp_name: str, event_type: str, esp_event: Any, reject_reason: str = "") -> str:
     esp = provider_slug(esp_name)
+    if event_type == "rejected" and reject_reason in _INBOX_REJECTED:
+        return HARD_BOUNCE
     if event_type in _BY_EVENT_TYPE:
         return _BY_EVENT_TYPE[event_type]
     if event_type == "bounced":

@@ -19,6 +19,7 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 from . import bounces, lifecycle, services
 from .models import Subscription
 from .tokens import check_unsubscribe_token
+from .validation import inbox_key
 
 logger = logging.getLogger("subscriptions")
 
@@ -40,7 +41,9 @@ def unsubscribe_by_mail(
             continue
         subscription = Subscription.objects.select_related("subscriber").filter(pk=check.object_id)
         found = subscription.first()
-        if found and found.subscriber.email.casefold() == from_address.casefold():
+        # The token names the subscription; the sender need only be of its inbox (a +tag, a
+        # dotted Gmail spelling or the case may differ from what the reader typed).
+        if found and found.subscriber.inbox_key == _inbox_of(from_address):
             services.unsubscribe(
                 subscription_id=found.pk,
                 actor=lifecycle.READER,
@@ -48,6 +51,10 @@ def unsubscribe_by_mail(
             )
             return
     logger.info("event=inbound.ignored esp=%s reason=no_matching_subscription", esp_name)
+
+
+def _inbox_of(address: str) -> str:
+    return inbox_key(address) if "@" in address else ""
 
 
 def record_tracking_event(
@@ -58,7 +65,9 @@ def record_tracking_event(
         event=services.ProviderEventInput(
             provider=esp_name,
             event_type=event.event_type or "unknown",
-            kind=bounces.classify(esp_name, event.event_type or "", event.esp_event),
+            kind=bounces.classify(
+                esp_name, event.event_type or "", event.esp_event, event.reject_reason or ""
+            ),
             recipient=event.recipient or "",
             message_id=str(event.message_id or ""),
             event_id=str(event.event_id or ""),

@@ -263,6 +263,20 @@ def test_mail_to_the_unsubscribe_mailbox_unsubscribes_its_senders_subscription(
     assert inbound(client, "Reader@Example.com", f"unsubscribe {token}").status_code == 200
     subscription.refresh_from_db()
     assert subscription.status == "unsubscribed"
+
+
+def test_mail_from_another_spelling_of_the_readers_inbox_unsubscribes_too(
+    client, newsletters, settings
+):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "anymail:webhook-secret"}
+    sign_up(client, "reader+news@example.com", "daily")
+    services.confirm(email_id=latest_confirmation().pk)
+    subscription = Subscription.objects.get()
+    token = tokens.make_unsubscribe_token(subscription.pk)
+    # Their mail program sends from the address without the +tag they signed up with.
+    assert inbound(client, "reader@example.com", f"unsubscribe {token}").status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.status == "unsubscribed"
     assert "mailto" in Event.objects.get(to_status="unsubscribed").detail
 
 

@@ -122,3 +122,43 @@ def test_a_mailgun_event_with_a_wrong_signature_is_refused(client, reader, setti
     settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_WEBHOOK_SIGNING_KEY": "another-key"}
     assert 400 <= post(client, "mailgun", "hard_bounce", reader, "ev-1").status_code < 500
     assert not ProviderEvent.objects.exists()
+
+
+def postmark_bounce(client, bounce_type: str, metadata: dict) -> None:
+    """Postmark's Bounce webhook, as it reports a bounce of `bounce_type` for READER."""
+    body = {
+        "RecordType": "Bounce",
+        "ID": 4323372036854775807,
+        "Type": bounce_type,
+        "TypeCode": 100000,
+        "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+        "Description": "The address is not a valid email address.",
+        "Details": "Invalid email address",
+        "Email": READER,
+        "BouncedAt": "2026-11-28T12:00:00Z",
+        "Inactive": True,
+        "CanActivate": False,
+        "Metadata": metadata,
+    }
+    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
+    answer = client.post(
+        "/anymail/postmark/tracking/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert answer.status_code == 200
+
+
+def test_an_address_postmark_calls_bad_is_suppressed_like_a_hard_bounce(client, reader):
+    # anymail reports Postmark's BadEmailAddress as a rejection (reason "invalid"), not a bounce.
+    postmark_bounce(client, "BadEmailAddress", {"subscription": str(reader.pk)})
+    assert ProviderEvent.objects.get().kind == "hard_bounce"
+    assert Suppression.objects.active().get().inbox_key == READER
+
+
+def test_a_rejected_data_email_leaves_the_readers_lists_alone(client, reader):
+    postmark_bounce(client, "Blocked", {"data_export": "7"})  # anymail: rejected, "blocked"
+    assert ProviderEvent.objects.get().kind == "rejected"
+    statuses = set(Subscription.objects.values_list("status", flat=True))
+    assert statuses == {"confirmed"}  # no list hangs on a reader's data link

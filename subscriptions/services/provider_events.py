@@ -129,8 +129,10 @@ def _count_soft(row: ProviderEvent, actor: str, now: datetime) -> str:
 
 def _named_or_all(row: ProviderEvent) -> list[Subscription]:
     """The subscriptions the message was for, from the metadata we sent it with; every one of
-    the recipient's address when it names none."""
+    the recipient's address when it names none (a message sent before metadata was kept)."""
     meta = row.metadata if isinstance(row.metadata, dict) else {}
+    if "data_export" in meta:
+        return []  # a reader's link to their data: no list hangs on it
     named = Q()
     if str(meta.get("subscription", "")).isdigit():
         named |= Q(pk=int(meta["subscription"]))
