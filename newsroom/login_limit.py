@@ -54,8 +54,6 @@ def count_failure(sender: Any, request: HttpRequest | None = None, **kwargs: Any
 
 
 def _over_limit(request: HttpRequest) -> bool:
-    if not settings.ADMIN_LOGIN_IP_LIMIT:
-        return False
     try:
         ip = client_ip(request) or "unknown"
         return ratelimit.exhausted(NAMESPACE, ip, settings.ADMIN_LOGIN_IP_LIMIT)

@@ -71,7 +71,8 @@ def exhausted(namespace: str, key: str, spec: str) -> bool:
 
 @cache
 def _items(spec: str) -> list[RateLimitItem]:
-    return parse_many(spec)
+    # An empty spec is a limit switched off (the settings document "" so): nothing to count.
+    return parse_many(spec) if spec.strip() else []
 
 
 @cache

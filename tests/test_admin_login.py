@@ -163,3 +163,13 @@ def test_the_ip_limit_counts_failures_only(client, editors, settings):
 
 def test_the_ip_limit_is_thirty_an_hour_by_default():
     assert django_settings.ADMIN_LOGIN_IP_LIMIT == "30/hour"
+
+
+def test_with_the_ip_limit_switched_off_failures_are_not_limited_nor_alarmed(
+    client, editors, settings, caplog
+):
+    settings.ADMIN_LOGIN_IP_LIMIT = ""
+    settings.AXES_FAILURE_LIMIT = 100  # axes' own lock on one username is not what this tests
+    assert fail(client, "nobody", 40) == [200] * 40
+    assert admin_login(client, "kate", "right").status_code == 302
+    assert "login_limit.unavailable" not in caplog.text
