@@ -207,3 +207,16 @@ def test_senders_claim_queued_rows_oldest_first_and_never_twice(newsletters, pub
     sent = dict(ConfirmationEmail.objects.values_list("pk", "message_id"))
     assert sent == {first: "m-1", second: "m-2"}
     assert set(ConfirmationEmail.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_two_spellings_of_a_new_address_in_one_batch_keep_the_first_as_typed(
+    newsletters, published
+):
+    daily = newsletters["daily"]
+    entries = [
+        services.SignUpEntry(email=e, newsletter_ids=[daily.pk], consent=None)
+        for e in ("Kate.Smith@example.com", "kate.smith@example.com")
+    ]
+    services.sign_up_many(entries=entries)
+    # As one after the other: the second spelling finds the first's subscriber.
+    assert Subscriber.objects.get().email == "Kate.Smith@example.com"

@@ -48,7 +48,11 @@ def locked_subscribers(emails: Sequence[str]) -> dict[str, Subscriber]:
     inboxes = sorted({inbox_key(e) for e in emails})
     Inbox.objects.bulk_create((Inbox(key=k) for k in inboxes), ignore_conflicts=True)
     list(Inbox.objects.select_for_update().filter(key__in=inboxes).order_by("key"))
-    first_spelling = {key: e for e, key in sorted(keys.items(), key=lambda pair: pair[1])}
+    # A new subscriber is stored as the batch's first spelling of the address, as if the
+    # sign-ups had come one after the other.
+    first_spelling: dict[str, str] = {}
+    for e, key in keys.items():
+        first_spelling.setdefault(key, e)
     Subscriber.objects.bulk_create(
         (
             Subscriber(email=e, email_key=key, inbox_key=inbox_key(e))
