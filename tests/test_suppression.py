@@ -66,6 +66,22 @@ def test_soft_bounces_suppress_only_over_the_limit(newsletters, settings):
     assert Suppression.objects.active().get().inbox_key == "soft@example.com"
 
 
+def test_after_a_lift_soft_bounces_are_counted_afresh(newsletters, settings):
+    settings.SOFT_BOUNCE_LIMIT = 3
+    for i in range(3):
+        provider_event("soft@example.com", bounces.SOFT_BOUNCE, f"s{i}")
+    services.lift_suppressions(ids=[Suppression.objects.get().pk], actor="editor:kate")
+    # One more bounce is one of three again, not the fourth of the window.
+    assert provider_event("soft@example.com", bounces.SOFT_BOUNCE, "s3") == "counted (1 of 3)"
+    assert not Suppression.objects.active().exists()
+
+
+def test_a_second_hard_bounce_finds_the_inbox_already_suppressed(newsletters):
+    provider_event("reader@example.com", bounces.HARD_BOUNCE, "e1")
+    assert provider_event("reader@example.com", bounces.HARD_BOUNCE, "e2") == "already suppressed"
+    assert Suppression.objects.count() == 1
+
+
 def test_the_same_event_twice_is_applied_once(newsletters, settings):
     settings.SOFT_BOUNCE_LIMIT = 2
     assert provider_event("soft@example.com", bounces.SOFT_BOUNCE, "same") == "counted (1 of 2)"

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .. import bounces, lifecycle, tally
@@ -108,17 +108,27 @@ def _apply(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
 
 
 def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
-    if Suppression.objects.active().filter(inbox_key=row.inbox_key).exists():
+    try:
+        # A savepoint: two events about one inbox at once meet at the one-active-suppression
+        # constraint, and the second is "already suppressed", not a failed webhook.
+        with transaction.atomic():
+            Suppression.objects.create(
+                inbox_key=row.inbox_key, reason=reason, actor=actor, event=row, created_at=now
+            )
+    except IntegrityError:
         return "already suppressed"
-    Suppression.objects.create(
-        inbox_key=row.inbox_key, reason=reason, actor=actor, event=row, created_at=now
-    )
     logger.info("event=inbox.suppressed reason=%s provider_event=%s", reason, row.pk)
     return f"suppressed ({reason})"
 
 
 def _count_soft(row: ProviderEvent, actor: str, now: datetime) -> str:
     since = now - timedelta(seconds=app_settings.SOFT_BOUNCE_WINDOW)
+    # Counted from the last lift, if later: an editor who lifted a suppression gave the inbox
+    # a fresh start, not one bounce from the next.
+    lifted = Suppression.objects.filter(inbox_key=row.inbox_key, lifted_at__isnull=False)
+    last_lift = lifted.aggregate(last=Max("lifted_at"))["last"]
+    if last_lift is not None and last_lift > since:
+        since = last_lift
     count = ProviderEvent.objects.filter(
         inbox_key=row.inbox_key, kind=bounces.SOFT_BOUNCE, received_at__gte=since
     ).count()
