@@ -6,6 +6,7 @@ settings keep their defaults in subscriptions/app_settings.py; this module only 
 environment into them.
 """
 
+import json
 import os
 from dataclasses import asdict, replace
 from datetime import timedelta
@@ -202,6 +203,17 @@ if not _app.ERASURE_HASH_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("ERASURE_HASH_KEY is required when DEBUG is off.")
     ERASURE_HASH_KEY = "dev-only-erasure-key-never-use-in-production"
+
+# The provider's options for list mail: a typo would stop every list email at its first
+# send, so it is refused here, at start.
+try:
+    _list_esp_extra = json.loads(_app.LIST_ESP_EXTRA or "{}")
+except json.JSONDecodeError:
+    _list_esp_extra = None
+if not isinstance(_list_esp_extra, dict):
+    raise ImproperlyConfigured(
+        'LIST_ESP_EXTRA must be a JSON object, e.g. {"MessageStream": "broadcast"}.'
+    )
 
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
 _REQUESTS_TIMEOUT = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)

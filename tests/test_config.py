@@ -62,6 +62,12 @@ def test_the_erasure_hash_key_is_required_when_debug_is_off():
     assert "ERASURE_HASH_KEY is required" in value
 
 
+@pytest.mark.parametrize("value", ['{"MessageStream": ', '["broadcast"]'])
+def test_list_provider_options_that_are_not_a_json_object_stop_the_start(value):
+    result = settings_value("s.LIST_ESP_EXTRA", DEBUG="1", LIST_ESP_EXTRA=value)
+    assert "LIST_ESP_EXTRA must be a JSON object" in result
+
+
 def test_embedded_defaults_need_no_server():
     value = settings_value(
         "s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.SITE_URL",
