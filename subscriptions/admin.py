@@ -27,7 +27,7 @@ from .models import (
     Suppression,
     WelcomeEmail,
 )
-from .validation import InvalidEmail, normalize_email
+from .validation import InvalidEmail, inbox_key, normalize_email
 
 
 def _actor(request: HttpRequest) -> str:
@@ -195,6 +195,23 @@ class SubscriptionAdmin(admin.ModelAdmin):
         self.message_user(request, message % changed, messages.SUCCESS)
 
 
+class AddressSearch(admin.ModelAdmin):
+    """Search by the address an editor has, in any spelling (+tag, case, Gmail dots), for
+    tables keyed by its inbox; any other text searches `search_fields` as usual."""
+
+    def address_lookup(self, address: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        try:
+            address = normalize_email(search_term)
+        except InvalidEmail:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(**self.address_lookup(address)), False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -249,7 +266,7 @@ class DataExportEmailAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ErasedInbox)
-class ErasedInboxAdmin(ReadOnlyAdmin):
+class ErasedInboxAdmin(AddressSearch, ReadOnlyAdmin):
     """Who was erased, when and by whom: a keyed hash only, never the address."""
 
     list_display = ["key_hash", "erased_at", "erased_by"]
@@ -257,16 +274,9 @@ class ErasedInboxAdmin(ReadOnlyAdmin):
     search_fields = ["key_hash"]
     search_help_text = _("An address, in any spelling, finds its inbox's entry.")
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[ErasedInbox], search_term: str
-    ) -> tuple[QuerySet[ErasedInbox], bool]:
-        # "Was this person erased?" is asked with an address, which the table doesn't hold:
-        # it is hashed the way erasure hashed it.
-        try:
-            digest = erasure.address_hash(normalize_email(search_term))
-        except InvalidEmail:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(key_hash=digest), False
+    def address_lookup(self, address: str) -> dict[str, str]:
+        # The table holds no address: it is hashed the way erasure hashed it.
+        return {"key_hash": erasure.address_hash(address)}
 
 
 @admin.register(ProviderEvent)
@@ -279,7 +289,7 @@ class ProviderEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(ReadOnlyAdmin):
+class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
     """Inboxes we don't write to, why, and the provider event that said so."""
 
     list_display = [
@@ -295,6 +305,9 @@ class SuppressionAdmin(ReadOnlyAdmin):
     search_fields = ["inbox_key"]
     list_select_related = ["event"]
     actions = ["lift_selected"]
+
+    def address_lookup(self, address: str) -> dict[str, str]:
+        return {"inbox_key": inbox_key(address)}
 
     def has_lift_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("subscriptions.lift_suppression")

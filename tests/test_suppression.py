@@ -104,3 +104,11 @@ def test_an_editor_with_the_permission_lifts_a_suppression_on_the_record(client,
     assert suppression.lifted_at and suppression.lifted_by.startswith("editor:ed-")
     assert sign_up(client, "reader@example.com", json=True).status_code == 200
     assert ConfirmationEmail.objects.count() == 1  # mail goes to the inbox again
+
+
+def test_an_editor_finds_a_suppression_by_the_address_they_have(newsletters):
+    provider_event("Jane.Doe@gmail.com", bounces.HARD_BOUNCE, "e1")
+    editor = staff_client("view_suppression")
+    for spelling, found in [("jane.doe+news@googlemail.com", True), ("jane@gmail.com", False)]:
+        page = editor.get("/admin/subscriptions/suppression/", {"q": spelling}).content.decode()
+        assert ("janedoe@gmail.com" in page) is found
