@@ -284,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.send_due",
         "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
     },
+    "drop-expired-rate-counters": {
+        "task": "subscriptions.tasks.drop_expired_rate_counters",
+        "schedule": 300.0,
+    },
     "process-sign-ups": {
         "task": "subscriptions.tasks.process_sign_ups",
         "schedule": float(_app.SIGNUP_SWEEP_INTERVAL),

@@ -11,7 +11,6 @@ PostgreSQL since 9.5.
 """
 
 import time
-from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.models import F
@@ -38,26 +37,16 @@ _UPSERT = """
 """
 
 
-_CLEANUP_EVERY = 60.0  # seconds between a process's deletions of windows that ran out
-_next_cleanup = 0.0
-
-
-def _drop_expired(now: float) -> None:
-    # limits never reads a window again once it has run out. One indexed DELETE a minute per
-    # process keeps the table to the windows in use, off the path of most requests.
-    global _next_cleanup
-    if now < _next_cleanup:
-        return
-    _next_cleanup = now + _CLEANUP_EVERY
+def drop_expired(now: float | None = None) -> int:
+    """Delete the windows that ran out (limits never reads one again): beat runs this every
+    few minutes (tasks.drop_expired_rate_counters), so no request pays for it."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql("DELETE FROM {t} WHERE {exp} < %s"), [now])
+        cursor.execute(_sql("DELETE FROM {t} WHERE {exp} < %s"), [now or time.time()])
+        return cursor.rowcount
 
 
 class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
     STORAGE_SCHEME = ["database"]
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -68,7 +57,6 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         with connection.cursor() as cursor:
             cursor.execute(_sql(_UPSERT), [key, amount, now + expiry, now, now])
             (count,) = cursor.fetchone()
-        _drop_expired(now)
         return int(count)
 
     def get(self, key: str) -> int:
@@ -92,15 +80,20 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
     def acquire_sliding_window_entry(
         self, key: str, limit: int, expiry: int, amount: int = 1
     ) -> bool:
-        """Count the hit first (the upsert serialises concurrent hits on the row), then check
-        the weighted count, and take the hit back if it went over."""
+        """Check the weighted count first, so a refused hit (a flood, the case limits exist
+        for) costs one read and no write; else count it (the upsert serialises concurrent
+        hits on the row), check again, and take it back if another hit got there first."""
         if amount > limit:
             return False
         now = time.time()
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        live = RateCounter.objects.filter(key__in=[previous_key, current_key], expires_at__gt=now)
+        counts = dict(live.values_list("key", "count"))
+        weighted = self._weighted(counts.get(previous_key, 0), expiry, now)
+        if int(weighted + counts.get(current_key, 0) + amount) > limit:
+            return False
         current = self.incr(current_key, 2 * expiry, amount)
-        previous, previous_ttl = self._previous(previous_key, expiry, now)
-        if int(previous * previous_ttl / expiry + current) > limit:
+        if int(weighted + current) > limit:
             RateCounter.objects.filter(key=current_key).update(count=F("count") - amount)
             return False
         return True
@@ -121,3 +114,7 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         # As limits' own storages weigh it: the part of the previous window still in view.
         count = self.get(key)
         return count, ((1 - (((now - expiry) / expiry) % 1)) * expiry if count else 0.0)
+
+    def _weighted(self, previous: int, expiry: int, now: float) -> float:
+        """The previous window's count, weighted by how much of it is still in view."""
+        return previous * (1 - (((now - expiry) / expiry) % 1)) if previous else 0.0

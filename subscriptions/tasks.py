@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.utils import translation
 
-from . import delivery, dispatch, emails, listmail, services
+from . import counters, delivery, dispatch, emails, listmail, services
 from .models import (
     ConfirmationEmail,
     DataExportEmail,
@@ -151,3 +151,11 @@ def apply_retention() -> dict[str, int]:
 def sweep_outbox() -> None:
     """Kept for messages an older beat queued: wakes the sender, which finds what is due."""
     dispatch.enqueue(services.SEND_DUE_TASK)
+
+
+@shared_task(name="subscriptions.tasks.drop_expired_rate_counters")
+def drop_expired_rate_counters() -> int:
+    """Without Redis the per-IP counters live in the database (counters.py): windows that ran
+    out are deleted here, every few minutes, not on a sign-up's path. Their keys hold client
+    IPs, so nothing keeps them longer than their limit needs."""
+    return counters.drop_expired()

@@ -7,10 +7,13 @@ from unittest import mock
 
 import pytest
 import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from subscriptions import counters, ratelimit
+from subscriptions import ratelimit
 from subscriptions.app_settings import app_settings
 from subscriptions.models import RateCounter, RecordedSignUp
+from subscriptions.tasks import drop_expired_rate_counters
 
 from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
@@ -86,8 +89,20 @@ def test_windows_that_ran_out_are_dropped_from_the_database(settings, db, monkey
     assert ratelimit.within_limits("198.51.100.4")
     assert RateCounter.objects.exists()
     later = time.time() + 3600  # every window of that hit has run out by then
-    monkeypatch.setattr(counters, "_next_cleanup", 0.0)
     monkeypatch.setattr(time, "time", lambda: later)  # as counters.py reads it
     assert ratelimit.within_limits("198.51.100.5")
+    drop_expired_rate_counters.apply()  # beat's every few minutes, not the request's
     assert not RateCounter.objects.filter(key__contains="198.51.100.4").exists()
     assert RateCounter.objects.filter(key__contains="198.51.100.5").exists()
+
+
+def test_a_refused_hit_reads_the_database_counter_and_writes_nothing(settings, db):
+    # A flood is what the limit exists for: each refused request must cost no write (on
+    # SQLite every write takes the one write lock every sign-up needs).
+    settings.RATE_LIMIT_STORAGE_URL = "database://"
+    settings.SIGNUP_IP_LIMITS = "1/minute"
+    assert ratelimit.within_limits("198.51.100.6")
+    with CaptureQueriesContext(connection) as queries:
+        assert not ratelimit.within_limits("198.51.100.6")
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements and set(statements) == {"SELECT"}
