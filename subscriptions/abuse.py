@@ -4,8 +4,8 @@ It takes data, not a request: the submitted fields and the client IP, so a JSON 
 import can run it as the form view does. Each step has a setting. A submission that trips one
 gets exactly the normal public answer, so a bot learns nothing; nothing is stored or sent, and
 a log line records why. The victim of subscription bombing is the inbox, not the attacker's IP,
-so the per-address cap lives in services.sign_up, in the database, where it holds across IPs
-and when Redis is down.
+so the per-inbox daily cap and cooldown live in the sign-up flow (services/signup_plan.py), in
+the database, where they hold across IPs and when Redis is down.
 """
 
 import logging

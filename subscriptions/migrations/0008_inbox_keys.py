@@ -27,6 +27,7 @@ def inbox_key(email):
 def fill_keys(apps, schema_editor):
     Subscriber = apps.get_model("subscriptions", "Subscriber")
     seen = Counter()
+    batch = []
     for subscriber in Subscriber.objects.order_by("pk").iterator():
         key = address_key(subscriber.email)
         seen[key] += 1
@@ -34,7 +35,11 @@ def fill_keys(apps, schema_editor):
         # later gets a distinct one, so the unique index can be built, and shows in the admin.
         subscriber.email_key = key if seen[key] == 1 else f"{key}#duplicate-{subscriber.pk}"
         subscriber.inbox_key = inbox_key(subscriber.email)
-        subscriber.save(update_fields=["email_key", "inbox_key"])
+        batch.append(subscriber)
+        if len(batch) == 1000:  # not one UPDATE per row: a large table takes minutes so
+            Subscriber.objects.bulk_update(batch, ["email_key", "inbox_key"])
+            batch = []
+    Subscriber.objects.bulk_update(batch, ["email_key", "inbox_key"])
 
 
 class Migration(migrations.Migration):

@@ -42,7 +42,6 @@ from .signup import (
     sign_up,
     sign_up_many,
 )
-from .welcome import queue_welcome_emails
 
 __all__ = [
     "SEND_DUE_TASK",
@@ -62,7 +61,6 @@ __all__ = [
     "erase_subscriber",
     "lift_suppressions",
     "process_recorded_sign_ups",
-    "queue_welcome_emails",
     "record_data_export_undeliverable",
     "record_failed",
     "record_retry",

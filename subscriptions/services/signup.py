@@ -4,8 +4,8 @@ that needs one, for many sign-ups at once.
 A worker calls sign_up_many with a batch of recorded sign-ups; sign_up and
 resend_confirmation are the same flow for one. Each batch is one transaction that reads what it
 needs in a few set-based queries, decides every sign-up in order, and writes in bulk. The
-per-address daily cap and the per-list cooldown are decided here, under the subscribers' row
-locks, so they hold across any number of workers.
+per-inbox daily cap and the per-list cooldown are decided here, under the inboxes' and the
+subscribers' row locks, so they hold across any number of workers.
 """
 
 import logging
