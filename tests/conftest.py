@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,23 @@ def _fresh_rate_limits(settings):
     database, each test's rows go with its transaction."""
     if not app_settings.rate_limit_storage_url.startswith("database"):
         reset_limits()
+
+
+@pytest.fixture
+def one_rate_window():
+    """Wait, if need be, so what follows runs inside one minute, hour and day of the epoch.
+
+    limits' sliding window counter weighs the previous window by how much of it is still in
+    view, and floors the sum: a burst that straddles a minute's edge may let one more hit
+    through, by design. A test counting exact hits must not meet that edge by chance."""
+
+    def wait(seconds: float = 10.0) -> None:
+        now = time.time()
+        left = min(span - now % span for span in (60, 3600, 86400))
+        if left < seconds:
+            time.sleep(left + 0.05)
+
+    return wait
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,10 @@ def private_redis(settings, tmp_path):
     server.stop()
 
 
-def test_each_ip_gets_the_tightest_limit_on_redis_and_others_are_apart(settings, private_redis):
+def test_each_ip_gets_the_tightest_limit_on_redis_and_others_are_apart(
+    settings, private_redis, one_rate_window
+):
+    one_rate_window()
     settings.SIGNUP_IP_LIMITS = "2/minute;3/day"
     assert [ratelimit.within_limits("198.51.100.1") for _ in range(3)] == [True, True, False]
     assert ratelimit.within_limits("198.51.100.2")
@@ -50,7 +53,10 @@ def test_all_limits_go_to_redis_in_one_round_trip(settings, private_redis):
     assert sent.call_count == 1
 
 
-def test_limits_still_count_after_redis_forgets_its_scripts(settings, private_redis):
+def test_limits_still_count_after_redis_forgets_its_scripts(
+    settings, private_redis, one_rate_window
+):
+    one_rate_window()
     settings.SIGNUP_IP_LIMITS = "2/minute"
     assert ratelimit.within_limits("198.51.100.7")
     redis.Redis.from_url(private_redis.url).script_flush()
@@ -59,17 +65,19 @@ def test_limits_still_count_after_redis_forgets_its_scripts(settings, private_re
 
 
 @pytest.mark.worker
-def test_without_redis_every_web_process_shares_one_per_ip_counter(make_stack):
+def test_without_redis_every_web_process_shares_one_per_ip_counter(make_stack, one_rate_window):
     # As under `make run`: no Redis, several gunicorn workers. Counted per process, 4 workers
     # would let up to 40 through.
     stack = make_stack(SIGNUP_IP_LIMITS="10/minute", RATE_LIMIT_STORAGE_URL="database://")
     url = stack.start_web(workers=4)
+    one_rate_window()
     answers = [sign_up_over_http(url, f"r{i}@example.com") for i in range(25)]
     assert {a.status_code for a in answers} == {200}  # blocked ones get the normal answer
     assert RecordedSignUp.objects.count() == 10
 
 
-def test_the_database_counter_holds_the_tightest_limit(settings, db):
+def test_the_database_counter_holds_the_tightest_limit(settings, db, one_rate_window):
+    one_rate_window()
     settings.RATE_LIMIT_STORAGE_URL = "database://"
     settings.SIGNUP_IP_LIMITS = "2/minute;3/day"
     assert [ratelimit.within_limits("198.51.100.1") for _ in range(3)] == [True, True, False]
@@ -96,11 +104,14 @@ def test_windows_that_ran_out_are_dropped_from_the_database(settings, db, monkey
     assert RateCounter.objects.filter(key__contains="198.51.100.5").exists()
 
 
-def test_a_refused_hit_reads_the_database_counter_and_writes_nothing(settings, db):
+def test_a_refused_hit_reads_the_database_counter_and_writes_nothing(
+    settings, db, one_rate_window
+):
     # A flood is what the limit exists for: each refused request must cost no write (on
     # SQLite every write takes the one write lock every sign-up needs).
     settings.RATE_LIMIT_STORAGE_URL = "database://"
     settings.SIGNUP_IP_LIMITS = "1/minute"
+    one_rate_window()
     assert ratelimit.within_limits("198.51.100.6")
     with CaptureQueriesContext(connection) as queries:
         assert not ratelimit.within_limits("198.51.100.6")
