@@ -292,6 +292,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.process_sign_ups",
         "schedule": float(_app.SIGNUP_SWEEP_INTERVAL),
     },
+    "apply-provider-events": {
+        "task": "subscriptions.tasks.apply_provider_events",
+        "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
+    },
     # Daily at a quiet hour (Celery takes TIME_ZONE for it): deletes what the retention settings
     # (PENDING_RETENTION_DAYS, EVENT_RETENTION_DAYS) no longer keep.
     "apply-retention": {

@@ -283,8 +283,17 @@ class ErasedInboxAdmin(AddressSearch, ReadOnlyAdmin):
 class ProviderEventAdmin(ReadOnlyAdmin):
     """Every event providers sent us, as they sent it, and what it did."""
 
-    list_display = ["received_at", "provider", "kind", "event_type", "recipient", "effect"]
-    list_filter = ["provider", "kind", "event_type"]
+    list_display = [
+        "received_at",
+        "provider",
+        "kind",
+        "event_type",
+        "recipient",
+        "effect",
+        "applied_at",
+    ]
+    # "Applied: no" shows what waits for a worker, and any event set aside after a failure.
+    list_filter = ["provider", "kind", "event_type", ("applied_at", admin.EmptyFieldListFilter)]
     search_fields = ["recipient", "message_id"]
 
 

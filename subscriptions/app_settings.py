@@ -87,6 +87,9 @@ class Defaults:
     SIGNUP_WAKE_WITHIN: float = 0.25
     SIGNUP_SWEEP_INTERVAL: int = 5
     SIGNUP_BATCH_SIZE: int = 200
+    # Provider webhooks store events; a worker applies them, woken at most once per this many
+    # seconds per web process, and beat's send-due sweep (OUTBOX_SWEEP_INTERVAL) finds the rest.
+    PROVIDER_EVENT_WAKE_WITHIN: float = 1.0
     # How long a web process reuses the lists a form offers before reading them again.
     LISTS_CACHE_SECONDS: int = 30
     # Optional captcha: "turnstile", "hcaptcha" or "friendly" (captcha.PROVIDERS); off if empty.

@@ -1,7 +1,7 @@
 """Provider events that reach us through anymail's webhooks: an entry point, like the views.
 
-Tracking events (bounces, complaints, unsubscribes at the provider...) are stored and applied
-by services.apply_provider_event, once each.
+Tracking events (bounces, complaints, unsubscribes at the provider...) are stored once each
+(services.record_provider_event); a worker applies them.
 
 Inbound mail: the `mailto:` in List-Unsubscribe (when UNSUBSCRIBE_MAILTO is set) names the
 subscription in its subject, as a signed unsubscribe token. The mail unsubscribes it when it
@@ -61,7 +61,7 @@ def record_tracking_event(
     sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
 ) -> None:
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
-    services.apply_provider_event(
+    services.record_provider_event(
         event=services.ProviderEventInput(
             provider=esp_name,
             event_type=event.event_type or "unknown",

@@ -15,6 +15,7 @@ from .models import (
     ConfirmationEmail,
     DataExportEmail,
     Newsletter,
+    ProviderEvent,
     RecordedSignUp,
     Status,
     Suppression,
@@ -40,6 +41,12 @@ class DatabaseCollector(Collector):
                 WelcomeEmail.metric_kind: WelcomeEmail.objects.queued(),
                 DataExportEmail.metric_kind: DataExportEmail.objects.queued(),
             },
+        )
+        yield from _waiting(
+            "newsroom_provider_events",
+            "Provider events stored by a webhook and not applied yet, and the oldest one's age.",
+            {"": ProviderEvent.objects.waiting()},
+            since="received_at",
         )
 
 
@@ -116,13 +123,16 @@ def _subscriptions(counts: dict[str, int], slugs: dict[int, str]) -> Iterator[Me
     yield left
 
 
-def _waiting(name: str, documentation: str, sets: dict[str, QuerySet[Any]]) -> Iterator[Metric]:
-    """`name`_waiting and `name`_oldest_waiting_seconds, by kind where there are kinds."""
+def _waiting(
+    name: str, documentation: str, sets: dict[str, QuerySet[Any]], since: str = "created_at"
+) -> Iterator[Metric]:
+    """`name`_waiting and `name`_oldest_waiting_seconds (from each row's `since`), by kind
+    where there are kinds."""
     labels = ["kind"] if any(sets) else []
     count = GaugeMetricFamily(f"{name}_waiting", documentation, labels=labels)
     age = GaugeMetricFamily(f"{name}_oldest_waiting_seconds", documentation, labels=labels)
     for kind, rows in sets.items():
-        oldest = rows.order_by("created_at").values_list("created_at", flat=True).first()
+        oldest = rows.order_by(since).values_list(since, flat=True).first()
         key = [kind] if kind else []
         count.add_metric(key, rows.count())
         age.add_metric(key, (timezone.now() - oldest).total_seconds() if oldest else 0.0)

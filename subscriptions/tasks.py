@@ -140,6 +140,13 @@ def process_sign_ups() -> int:
     return services.process_recorded_sign_ups()
 
 
+@shared_task(name="subscriptions.tasks.apply_provider_events")
+def apply_provider_events() -> int:
+    """Apply the bounces, complaints and unsubscribes the provider webhooks stored: woken by
+    the webhook calls, and run by beat for any no wake-up announced."""
+    return services.apply_recorded_provider_events()
+
+
 @shared_task(name="subscriptions.tasks.apply_retention")
 def apply_retention() -> dict[str, int]:
     """Delete what the retention settings no longer keep (services/retention.py): run daily

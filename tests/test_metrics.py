@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from subscriptions import services
 from subscriptions.models import ConfirmationEmail, Tally
@@ -14,6 +13,7 @@ from subscriptions.tasks import send_confirmation, send_due
 
 from .support.helpers import sign_up
 from .support.metrics import TOKEN
+from .support.webhooks import apply_event
 
 pytestmark = pytest.mark.django_db
 
@@ -114,20 +114,7 @@ def test_recounting_from_the_rows_gives_the_counts_the_changes_kept(client, news
 
 def test_provider_events_and_suppressed_inboxes_are_counted(newsletters, scrape):
     for event_id, kind in (("c1", "complaint"), ("s1", "soft_bounce"), ("h1", "hard_bounce")):
-        services.apply_provider_event(
-            event=services.ProviderEventInput(
-                provider="Postmark",
-                event_type="bounced",
-                kind=kind,
-                recipient=f"{event_id}@example.com",
-                message_id=event_id,
-                event_id=event_id,
-                metadata={},
-                occurred_at=timezone.now(),
-                raw={},
-                reason="",
-            )
-        )
+        apply_event(f"{event_id}@example.com", kind, event_id=event_id)
     seen = scrape()
     assert seen['newsroom_provider_events_total{kind="complaint",provider="postmark"}'] == 1
     assert seen['newsroom_provider_events_total{kind="soft_bounce",provider="postmark"}'] == 1

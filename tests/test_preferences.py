@@ -36,6 +36,7 @@ from .support.preferences import (
     statuses,
     text,
 )
+from .support.webhooks import apply_event
 
 pytestmark = pytest.mark.django_db
 
@@ -212,20 +213,7 @@ def test_a_private_list_can_be_left_but_never_added(client, newsletters):
 
 def test_a_suppressed_inbox_cannot_add_a_list_it_would_never_get(client, newsletters):
     subscriber = confirmed_reader(client, "daily")
-    services.apply_provider_event(
-        event=services.ProviderEventInput(
-            provider="Postmark",
-            event_type="bounced",
-            kind="hard_bounce",
-            recipient=ADDRESS,
-            message_id="m-1",
-            event_id="e-1",
-            metadata={},
-            occurred_at=timezone.now(),
-            raw={},
-            reason="550 no such user",
-        )
-    )
+    apply_event(ADDRESS, "hard_bounce")
     open_page(client, subscriber.pk)
     answer = save(client, "daily", "weekly-review")
     assert "We can't email you about these just now, so they are not added: Weekly Review" in (

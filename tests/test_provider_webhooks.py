@@ -2,7 +2,7 @@
 event stored once, and what each does (suppress, count, unsubscribe, mark undeliverable);
 nothing at all without the right credentials."""
 
-import base64
+import json
 
 import pytest
 
@@ -10,12 +10,19 @@ from subscriptions import services
 from subscriptions.models import Event, ProviderEvent, Subscription, Suppression
 
 from .support.helpers import latest_confirmation, sign_up
-from .support.provider_payloads import MAILGUN_SIGNING_KEY, PROVIDERS, supported, webhook_call
+from .support.provider_payloads import (
+    MAILGUN_SIGNING_KEY,
+    PROVIDERS,
+    WebhookCall,
+    supported,
+    webhook_call,
+)
+from .support.webhooks import SECRET, post_tracking
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "anymail:webhook-secret"
 READER = "reader@example.com"
+JSON = "application/json"
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +53,7 @@ def post(client, provider: str, case: str, subscription: Subscription, event_id:
         event_id=event_id,
         message_id=f"message-{event_id}",  # Brevo gives no event id: one message, one event
     )
-    auth = kw.pop("auth", SECRET)
-    headers = dict(call.headers)
-    if auth is not None:
-        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    return client.generic(
-        "POST", call.path, call.body, content_type=call.content_type, **headers, **kw
-    )
+    return post_tracking(client, call, **kw)
 
 
 def cases(*names: str) -> list:
@@ -140,14 +141,8 @@ def postmark_bounce(client, bounce_type: str, metadata: dict) -> None:
         "CanActivate": False,
         "Metadata": metadata,
     }
-    auth = "Basic " + base64.b64encode(SECRET.encode()).decode()
-    answer = client.post(
-        "/anymail/postmark/tracking/",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=auth,
-    )
-    assert answer.status_code == 200
+    call = WebhookCall("/anymail/postmark/tracking/", json.dumps(body).encode(), JSON, {})
+    assert post_tracking(client, call).status_code == 200
 
 
 def test_an_address_postmark_calls_bad_is_suppressed_like_a_hard_bounce(client, reader):

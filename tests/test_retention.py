@@ -2,7 +2,6 @@
 nothing, and old provider events. What readers chose, the suppressions and the running counts
 stay."""
 
-import base64
 from datetime import timedelta
 
 import pytest
@@ -29,10 +28,9 @@ from subscriptions.services import retention
 
 from .support.helpers import latest_confirmation, sign_up
 from .support.provider_payloads import webhook_call
+from .support.webhooks import post_tracking
 
 pytestmark = pytest.mark.django_db
-
-WEBHOOK_AUTH = "anymail:webhook-secret"  # tests/settings.py's ANYMAIL_WEBHOOK_SECRET
 
 
 def age(rows: QuerySet, days: int, *fields: str) -> None:
@@ -66,16 +64,7 @@ def lists_of(subscriber: Subscriber) -> dict[str, str]:
 def bounce(client, case: str, recipient: str, event_id: str) -> None:
     """Postmark reports `case` for a message to `recipient`, through its webhook."""
     call = webhook_call("postmark", case, recipient=recipient, metadata={}, event_id=event_id)
-    auth = "Basic " + base64.b64encode(WEBHOOK_AUTH.encode()).decode()
-    answer = client.generic(
-        "POST",
-        call.path,
-        call.body,
-        content_type=call.content_type,
-        HTTP_AUTHORIZATION=auth,
-        **call.headers,
-    )
-    assert answer.status_code == 200
+    assert post_tracking(client, call).status_code == 200
 
 
 def test_a_sign_up_nobody_confirmed_for_a_month_is_deleted_and_a_recent_one_kept(

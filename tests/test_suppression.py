@@ -1,8 +1,6 @@
 """Suppression: an inbox that bounced for good or complained gets nothing, on either send path,
 and an editor with the permission can lift it, on the record."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from subscriptions import bounces, services
@@ -10,25 +8,13 @@ from subscriptions.models import ConfirmationEmail, ProviderEvent, Suppression, 
 from subscriptions.tasks import send_due
 
 from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client
+from .support.webhooks import apply_event
 
 pytestmark = pytest.mark.django_db
 
 
 def provider_event(recipient: str, kind: str, event_id: str, **metadata: str) -> str:
-    return services.apply_provider_event(
-        event=services.ProviderEventInput(
-            provider="Postmark",
-            event_type="bounced",
-            kind=kind,
-            recipient=recipient,
-            message_id="m-1",
-            event_id=event_id,
-            metadata=metadata,
-            occurred_at=datetime.now(UTC),
-            raw={"Type": "HardBounce"},
-            reason="550 no such user",
-        )
-    )
+    return apply_event(recipient, kind, event_id=event_id, metadata=metadata)
 
 
 def test_a_suppressed_inbox_gets_the_normal_answer_and_no_confirmation(client, newsletters):

@@ -1,6 +1,7 @@
 """What providers tell us about our mail (bounces, complaints, unsubscribes), and the inboxes
 we no longer write to because of it."""
 
+from datetime import datetime
 from typing import Self
 
 from django.db import models
@@ -9,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ProviderEventQuerySet(models.QuerySet):
+    def waiting(self) -> Self:
+        """Stored by the webhook, not applied yet."""
+        return self.filter(applied_at__isnull=True)
+
+    def due(self, *, now: datetime) -> Self:
+        """Waiting, and not set aside for later after a failed attempt."""
+        return self.waiting().filter(due_at__lte=now)
+
     def about_address(self, *, inbox_key: str, email_key: str) -> Self:
         """What providers reported about one address, in any case: its inbox's events
         (indexed), kept where the recipient case-folds to the address's key. Compared in
@@ -35,11 +44,25 @@ class ProviderEvent(models.Model):
     dedupe_key = models.CharField(max_length=255, unique=True)
     raw = models.JSONField(_("the provider's event"), default=dict)
     effect = models.CharField(_("what it did"), max_length=200, blank=True)
+    # The webhook only stores the event; a worker applies it (services/provider_intake.py).
+    reason = models.CharField(_("the provider's reason"), max_length=500, blank=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     objects = ProviderEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # Workers look up only the few events still waiting, among years of applied ones.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(applied_at__isnull=True),
+                name="provider_event_waiting",
+            )
+        ]
         verbose_name = _("provider event")
         verbose_name_plural = _("provider events")
 

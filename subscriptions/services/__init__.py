@@ -17,7 +17,12 @@ from .membership import (
     unsubscribe,
 )
 from .preferences import PreferencesSaved, unsubscribe_all, update_preferences
-from .provider_events import ProviderEventInput, apply_provider_event, lift_suppressions
+from .provider_events import lift_suppressions
+from .provider_intake import (
+    ProviderEventInput,
+    apply_recorded_provider_events,
+    record_provider_event,
+)
 from .retention import RetentionResult, apply_retention
 from .sending import (
     SEND_DUE_TASK,
@@ -53,7 +58,7 @@ __all__ = [
     "RetentionResult",
     "SignUpEntry",
     "SignUpResult",
-    "apply_provider_event",
+    "apply_recorded_provider_events",
     "apply_retention",
     "claim",
     "claim_due",
@@ -63,6 +68,7 @@ __all__ = [
     "process_recorded_sign_ups",
     "record_data_export_undeliverable",
     "record_failed",
+    "record_provider_event",
     "record_retry",
     "record_sent",
     "record_sent_many",

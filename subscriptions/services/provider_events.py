@@ -1,5 +1,5 @@
-"""Provider events (bounces, complaints, unsubscribes at the provider): stored once, and
-applied in the same transaction.
+"""What a provider event (a bounce, a complaint, an unsubscribe at the provider) does, once a
+worker applies it (provider_intake.py stores and drains them):
 
 - a hard bounce or a complaint suppresses the inbox;
 - soft bounces and deferrals are counted, and the inbox is suppressed after SOFT_BOUNCE_LIMIT
@@ -11,100 +11,44 @@ applied in the same transaction.
 Every change names its actor, `provider:<esp>`.
 """
 
-import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from .. import bounces, lifecycle, tally
+from .. import bounces, lifecycle
 from ..app_settings import app_settings
 from ..models import ProviderEvent, Status, Subscription, Suppression
-from ..validation import address_key, inbox_key
+from ..validation import address_key
 
 logger = logging.getLogger("subscriptions")
 
 
-@dataclass(frozen=True)
-class ProviderEventInput:
-    provider: str  # anymail's esp_name, e.g. "Postmark"
-    event_type: str  # anymail's normalised event type
-    kind: str  # bounces.classify's reading of it
-    recipient: str
-    message_id: str
-    event_id: str
-    metadata: dict[str, Any]
-    occurred_at: datetime
-    raw: Any  # the provider's event, JSON-ready
-    reason: str  # the provider's description or MTA response, for editors
-
-
-def dedupe_key(event: ProviderEventInput) -> str:
-    """The provider's event id where it gives one; else message, type, recipient and time."""
-    provider = bounces.provider_slug(event.provider)
-    if event.event_id:
-        return f"{provider}:{event.event_id}"[:255]
-    parts = [event.message_id, event.event_type, event.recipient.lower(), event.occurred_at]
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-    return f"{provider}:sha256:{digest}"
-
-
-@transaction.atomic
-def apply_provider_event(*, event: ProviderEventInput, now: datetime | None = None) -> str:
-    """Store the event and apply it; "duplicate" when this event was applied before."""
-    now = now or timezone.now()
-    provider = bounces.provider_slug(event.provider)
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
-            row = ProviderEvent.objects.create(
-                provider=provider,
-                event_type=event.event_type,
-                kind=event.kind,
-                recipient=event.recipient[:254],
-                inbox_key=inbox_key(event.recipient) if "@" in event.recipient else "",
-                message_id=event.message_id[:200],
-                metadata=event.metadata,
-                occurred_at=event.occurred_at,
-                received_at=now,
-                dedupe_key=dedupe_key(event),
-                raw=event.raw,
-            )
-    except IntegrityError:
-        return "duplicate"
-    row.effect = _apply(row, event.reason, lifecycle.provider(provider), now)
-    row.save(update_fields=["effect"])
-    tally.add({tally.provider_events(row.provider, row.kind): 1})
-    logger.info(
-        "event=provider_event.applied id=%s provider=%s kind=%s effect=%s",
-        row.pk,
-        row.provider,
-        row.kind,
-        row.effect,
-    )
-    return row.effect
-
-
-def _apply(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
+def apply_effect(row: ProviderEvent, now: datetime) -> str:
+    """What the event does, done; call inside the worker's transaction. Returns what it did,
+    in words, for the admin."""
     if not row.inbox_key:
         return "no recipient"
     if row.kind in (bounces.HARD_BOUNCE, bounces.COMPLAINT):
         why = Suppression.Reason.HARD_BOUNCE
         if row.kind == bounces.COMPLAINT:
             why = Suppression.Reason.COMPLAINT
-        return _suppress(row, why, actor, now)
+        return _suppress(row, why, _actor(row), now)
     if row.kind == bounces.SOFT_BOUNCE:
-        return _count_soft(row, actor, now)
+        return _count_soft(row, _actor(row), now)
     if row.kind == bounces.UNSUBSCRIBE:
-        left = _move(_named_or_all(row), Status.UNSUBSCRIBED, actor, "at the provider", now)
+        left = _move(_named_or_all(row), Status.UNSUBSCRIBED, _actor(row), "at the provider", now)
         return f"unsubscribed {left}"
     if row.kind == bounces.REJECTED:
-        refused = _move(_named_or_all(row), Status.UNDELIVERABLE, actor, reason, now)
+        refused = _move(_named_or_all(row), Status.UNDELIVERABLE, _actor(row), row.reason, now)
         return f"undeliverable {refused}"
     return "none"
+
+
+def _actor(row: ProviderEvent) -> str:
+    return lifecycle.provider(row.provider)
 
 
 def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:

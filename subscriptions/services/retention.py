@@ -151,7 +151,9 @@ def _delete_subscribers(chunk: QuerySet[Subscriber]) -> int:
 
 
 def _old_events(before: datetime) -> QuerySet[ProviderEvent]:
-    return ProviderEvent.objects.filter(received_at__lt=before)
+    # Only applied ones: an event still waiting (set aside after a failure) is kept until a
+    # worker applies it, so no suppression it carries is lost.
+    return ProviderEvent.objects.filter(received_at__lt=before, applied_at__isnull=False)
 
 
 def _delete_events(chunk: QuerySet[ProviderEvent]) -> int:

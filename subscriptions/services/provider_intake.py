@@ -1,0 +1,134 @@
+"""Provider events: the webhook stores each one, once; a worker applies it.
+
+The provider's HTTP call waits only for one INSERT. Applying an event reads and locks the
+address's subscriptions and bumps shared counters; done on the request, a burst of bounces
+after a big send held the provider's calls (and their retries) behind those locks. As for
+sign-ups, the webhook wakes a worker after commit, at most once per PROVIDER_EVENT_WAKE_WITHIN
+from each process, and beat's sweep applies whatever no wake-up announced. A worker takes
+waiting events in batches under SKIP LOCKED: the row locks are its lease. An event that fails
+to apply waits with a growing backoff and is kept; the others in its batch go through.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import bounces, dispatch, tally
+from ..app_settings import app_settings
+from ..models import ProviderEvent
+from ..validation import inbox_key
+from .provider_events import apply_effect
+
+logger = logging.getLogger("subscriptions")
+
+APPLY_TASK = "subscriptions.tasks.apply_provider_events"
+_BATCH = 100
+
+
+@dataclass(frozen=True)
+class ProviderEventInput:
+    provider: str  # anymail's esp_name, e.g. "Postmark"
+    event_type: str  # anymail's normalised event type
+    kind: str  # bounces.classify's reading of it
+    recipient: str
+    message_id: str
+    event_id: str
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    raw: Any  # the provider's event, JSON-ready
+    reason: str  # the provider's description or MTA response, for editors
+
+
+def dedupe_key(event: ProviderEventInput) -> str:
+    """The provider's event id where it gives one; else message, type, recipient and time."""
+    provider = bounces.provider_slug(event.provider)
+    if event.event_id:
+        return f"{provider}:{event.event_id}"[:255]
+    parts = [event.message_id, event.event_type, event.recipient.lower(), event.occurred_at]
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+    return f"{provider}:sha256:{digest}"
+
+
+@transaction.atomic
+def record_provider_event(*, event: ProviderEventInput, now: datetime | None = None) -> bool:
+    """Store the event for a worker to apply; False when it was stored before (providers
+    deliver again when unsure)."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
+            ProviderEvent.objects.create(
+                provider=bounces.provider_slug(event.provider),
+                event_type=event.event_type,
+                kind=event.kind,
+                recipient=event.recipient[:254],
+                inbox_key=inbox_key(event.recipient) if "@" in event.recipient else "",
+                message_id=event.message_id[:200],
+                metadata=event.metadata,
+                occurred_at=event.occurred_at,
+                received_at=now,
+                due_at=now,
+                dedupe_key=dedupe_key(event),
+                raw=event.raw,
+                reason=event.reason[:500],
+            )
+    except IntegrityError:
+        return False
+    dispatch.wake(APPLY_TASK, within=app_settings.PROVIDER_EVENT_WAKE_WITHIN)
+    return True
+
+
+def apply_recorded_provider_events(*, budget: float = 20.0) -> int:
+    """Apply every stored event that is due, oldest first, batch by batch; how many were
+    taken. Stops after `budget` seconds and queues itself again for the rest."""
+    taken, started = 0, time.monotonic()
+    while batch := _apply_batch(timezone.now()):
+        taken += batch
+        if time.monotonic() - started > budget:
+            dispatch.enqueue(APPLY_TASK)
+            break
+    return taken
+
+
+@transaction.atomic
+def _apply_batch(now: datetime) -> int:
+    due = ProviderEvent.objects.due(now=now).order_by("pk").select_for_update(skip_locked=True)
+    rows = list(due[:_BATCH])
+    for row in rows:
+        _apply_one(row, now)
+    return len(rows)
+
+
+def _apply_one(row: ProviderEvent, now: datetime) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: a failing event leaves the batch usable
+            row.effect = apply_effect(row, now)[:200]
+            row.applied_at = now
+            row.save(update_fields=["effect", "applied_at"])
+            tally.add({tally.provider_events(row.provider, row.kind): 1})
+    except Exception as error:
+        _set_aside(row, now, error)
+        return
+    logger.info(
+        "event=provider_event.applied id=%s provider=%s kind=%s effect=%s",
+        row.pk,
+        row.provider,
+        row.kind,
+        row.effect,
+    )
+
+
+def _set_aside(row: ProviderEvent, now: datetime, error: Exception) -> None:
+    """An event that can't be applied waits with a growing backoff; nothing is dropped."""
+    logger.exception("event=provider_event.failed id=%s", row.pk)
+    attempts = row.attempts + 1
+    ProviderEvent.objects.filter(pk=row.pk).update(
+        attempts=attempts,
+        due_at=now + timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1))),
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
