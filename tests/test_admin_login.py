@@ -140,7 +140,8 @@ def test_admin_url_comes_from_the_environment_and_admin_is_gone(tmp_path, static
     ]
 
 
-def test_one_ip_trying_many_usernames_is_refused_after_its_limit(client, editors):
+def test_one_ip_trying_many_usernames_is_refused_after_its_limit(client, editors, one_rate_window):
+    one_rate_window()
     # 30 usernames, one wrong password each: axes locks no username + IP pair.
     statuses = [admin_login(client, f"guess{i}", "wrong").status_code for i in range(30)]
     assert statuses == [200] * 30

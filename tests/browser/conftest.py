@@ -4,7 +4,7 @@ gunicorn and a real celery worker (tests/support/stack.py)."""
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from ..support.browser import READER_SPEED, SCRIPT_ERRORS
 from ..support.stack import require_binary
@@ -42,6 +42,8 @@ def browser() -> Iterator[Browser]:
     executable = require_binary("chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        # Assertions keep their own 5 s default, which set_default_timeout doesn't reach.
+        expect.set_options(timeout=WAIT)
         yield launched
         launched.close()
 
