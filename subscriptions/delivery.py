@@ -7,8 +7,9 @@ exponential backoff and jitter for SEND_RETRY_WINDOW: the row keeps its claim un
 wake-up due at that time sends it again. A refused address and our own misconfiguration are
 never retried.
 
-Each kind of row is described by a Delivery: how to compose its messages and what a refused
-address means for it.
+Each kind of row is described by a Delivery: whose inbox each row is for, how to compose its
+messages, and what a refused address means for it. An inbox that bounced for good or
+complained gets nothing of any kind: the check is here, once, before any composing.
 """
 
 import logging
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from . import dispatch, emails, lifecycle, services
 from .app_settings import app_settings
-from .models import OutboxItem
+from .models import OutboxItem, Suppression
 
 logger = logging.getLogger("subscriptions.tasks")
 
@@ -35,6 +36,8 @@ logger = logging.getLogger("subscriptions.tasks")
 @dataclass(frozen=True)
 class Delivery:
     kind: type[OutboxItem]
+    # The inbox key (models.Inbox) each claimed row is for, by id.
+    inboxes: Callable[[list[Any]], dict[int, str]]
     # The messages of claimed rows, by id; None where nothing is left to send.
     compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
     # What a refusal of the address means for the kind: (row id, actor, reason).
@@ -89,6 +92,13 @@ class _Batch:
     results: list["Future[str | Exception]"]
 
 
+def _suppressed(delivery: Delivery, items: list[OutboxItem]) -> list[int]:
+    """The rows for an inbox we must not write to."""
+    inboxes = delivery.inboxes(items)
+    suppressed = Suppression.objects.of_inboxes(set(inboxes.values()))
+    return [pk for pk, inbox in inboxes.items() if inbox in suppressed]
+
+
 def _send_claimed(delivery: Delivery, ids: list[int]) -> dict[int, str]:
     return _finish(delivery, _start(delivery, ids))
 
@@ -96,8 +106,12 @@ def _send_claimed(delivery: Delivery, ids: list[int]) -> dict[int, str]:
 def _start(delivery: Delivery, ids: list[int]) -> _Batch:
     """Compose the claimed rows' messages and hand them to the send threads."""
     items = {item.pk: item for item in delivery.kind.objects.filter(pk__in=ids)}
-    messages = delivery.compose(list(items.values()))
     batch = _Batch({}, [], [])
+    for pk in _suppressed(delivery, list(items.values())):
+        services.record_suppressed(kind=delivery.kind, item_id=pk)
+        batch.outcomes[pk] = "suppressed"
+        del items[pk]
+    messages = delivery.compose(list(items.values()))
     for pk, item in items.items():
         if messages.get(pk) is None:
             services.record_skipped(kind=delivery.kind, item_id=pk)

@@ -1,8 +1,8 @@
 """The one way mail reaches a list's subscribers: welcome emails now, editions later.
 
 Whatever the kind, a list message:
-- goes only to a subscription confirmed for that list, at an inbox that isn't suppressed
-  (anything else gets no message);
+- goes only to a subscription confirmed for that list (anything else gets no message), and
+  never to a suppressed inbox (the sender, delivery.py, checks that for every kind);
 - carries one-click unsubscribe: `List-Unsubscribe` with one HTTPS URL for that subscription
   (and a `mailto:` when UNSUBSCRIBE_MAILTO is set), and `List-Unsubscribe-Post:
   List-Unsubscribe=One-Click` (RFC 8058; Gmail's and Yahoo's bulk-sender rules);
@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 
 from .app_settings import app_settings
 from .emails import Parts, absolute_url, render_parts
-from .models import Newsletter, Status, Subscription, Suppression
+from .models import Newsletter, Status, Subscription
 from .tokens import make_preferences_token, make_unsubscribe_token
 
 # What an editor's Markdown may become: the formatting the help text promises, nothing else.
@@ -76,16 +76,9 @@ def messages(
     items: Sequence[tuple[int, Subscription, ListContent]],
 ) -> dict[int, AnymailMessage | None]:
     """The message of each (row id, subscription, content), in its reader's language; None
-    where the subscription is not confirmed for its list (left, pending, undeliverable), or
-    its inbox is suppressed (it bounced for good, or complained)."""
-    inboxes = {subscription.subscriber.inbox_key for _, subscription, _ in items}
-    suppressed = Suppression.objects.of_inboxes(inboxes)
-    return {
-        row_id: None
-        if subscription.subscriber.inbox_key in suppressed
-        else _message(subscription, content)
-        for row_id, subscription, content in items
-    }
+    where the subscription is not confirmed for its list (left, pending, undeliverable).
+    The sender (delivery.py) has already set aside the rows for suppressed inboxes."""
+    return {row_id: _message(subscription, content) for row_id, subscription, content in items}
 
 
 def _message(subscription: Subscription, content: ListContent) -> AnymailMessage | None:

@@ -22,7 +22,16 @@ from .models import (
     WelcomeEmail,
 )
 
-OUTCOMES = ("queued", "sent", "retried", "refused", "failed", "skipped", "requeued")
+OUTCOMES = (
+    "queued",
+    "sent",
+    "retried",
+    "refused",
+    "failed",
+    "skipped",
+    "suppressed",
+    "requeued",
+)
 
 
 class DatabaseCollector(Collector):
@@ -75,7 +84,8 @@ def _emails(counts: dict[str, int]) -> Metric:
         "newsroom_emails",
         "Emails by what happened to them: queued, sent, retried (a transient provider error), "
         "refused (the address, or given up after the retry window), failed (our provider "
-        "configuration), skipped (nothing left to send), requeued (by an operator).",
+        "configuration), skipped (nothing left to send), suppressed (the inbox bounced for "
+        "good or complained), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
     for kind in (m.metric_kind for m in (ConfirmationEmail, WelcomeEmail, DataExportEmail)):

@@ -44,7 +44,8 @@ def unsubscribes(newsletter_id: int) -> str:
 
 
 def emails(kind: str, outcome: str) -> str:
-    """queued, sent, retried, refused, failed, skipped or requeued, per kind of email."""
+    """queued, sent, retried, refused, failed, skipped, suppressed or requeued, per kind of
+    email."""
     return f"emails:{kind}:{outcome}"
 
 

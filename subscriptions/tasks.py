@@ -18,7 +18,6 @@ from .models import (
     ConfirmationEmail,
     DataExportEmail,
     Subscription,
-    Suppression,
     WelcomeEmail,
 )
 
@@ -53,18 +52,23 @@ _Row = TypeVar("_Row", ConfirmationEmail, DataExportEmail)
 def _to_readers(
     rows: list[_Row], compose: Callable[[_Row], AnymailMessage | None]
 ) -> dict[int, AnymailMessage | None]:
-    """Each row's message, composed in its reader's language. An inbox that bounced for good
-    or complained gets nothing, confirmations and data links included."""
+    """Each row's message, composed in its reader's language."""
     prefetch_related_objects(rows, "subscriber")
-    suppressed = Suppression.objects.of_inboxes({row.subscriber.inbox_key for row in rows})
     messages: dict[int, AnymailMessage | None] = {}
     for row in rows:
-        if row.subscriber.inbox_key in suppressed:
-            messages[row.pk] = None
-            continue
         with translation.override(row.language or settings.LANGUAGE_CODE):
             messages[row.pk] = compose(row)
     return messages
+
+
+def _readers_inboxes(rows: list[_Row]) -> dict[int, str]:
+    prefetch_related_objects(rows, "subscriber")
+    return {row.pk: row.subscriber.inbox_key for row in rows}
+
+
+def _welcome_inboxes(welcomes: list[WelcomeEmail]) -> dict[int, str]:
+    prefetch_related_objects(welcomes, "subscription__subscriber")
+    return {w.pk: w.subscription.subscriber.inbox_key for w in welcomes}
 
 
 def _refused_confirmation(email_id: int, actor: str, reason: str) -> None:
@@ -73,6 +77,7 @@ def _refused_confirmation(email_id: int, actor: str, reason: str) -> None:
 
 CONFIRMATIONS = delivery.Delivery(
     kind=ConfirmationEmail,
+    inboxes=_readers_inboxes,
     compose=_confirmation_messages,
     refuse=_refused_confirmation,
     log_event="confirmation",
@@ -94,6 +99,7 @@ def _refused_welcome(email_id: int, actor: str, reason: str) -> None:
 
 WELCOMES = delivery.Delivery(
     kind=WelcomeEmail,
+    inboxes=_welcome_inboxes,
     compose=_welcome_messages,
     refuse=_refused_welcome,
     log_event="welcome",
@@ -111,6 +117,7 @@ def _refused_data_export(email_id: int, actor: str, reason: str) -> None:
 
 DATA_EXPORTS = delivery.Delivery(
     kind=DataExportEmail,
+    inboxes=_readers_inboxes,
     compose=_data_export_messages,
     refuse=_refused_data_export,
     log_event="data_export",

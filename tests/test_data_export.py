@@ -258,7 +258,7 @@ def test_a_suppressed_inbox_gets_no_data_email(client, reader):
     press_send_me_my_data(client, reader)
     send_due.apply()
     assert export_emails() == [] and mail.outbox == []
-    assert DataExportEmail.objects.get().state == "skipped"
+    assert DataExportEmail.objects.get().state == "suppressed"
     [suppression] = personal_data.document(reader)["suppressions"]  # and it's on their record
     assert suppression["reason"] == "hard_bounce" and suppression["lifted_at"] is None
 
@@ -305,7 +305,7 @@ def test_a_refused_data_email_counts_as_refused_not_as_our_failure(
     postmark_settings.faults.inactive.add(READER)  # the provider refuses the address
     press_send_me_my_data(client, reader)
     send_due.apply()
-    assert DataExportEmail.objects.get().state == "failed"
+    assert DataExportEmail.objects.get().state == "refused"
     key = 'newsroom_emails_total{kind="data_export",outcome="%s"}'
     after = scrape()
     # A failure means our provider configuration is broken, and pages an operator.

@@ -290,7 +290,7 @@ def test_a_refused_welcome_makes_its_subscription_undeliverable_with_the_reason(
     )
     welcome.refresh_from_db()
     welcome.subscription.refresh_from_db()
-    assert welcome.state == "failed"
+    assert welcome.state == "refused"
     assert welcome.subscription.status == "undeliverable"
     assert welcome.subscription.undeliverable_reason == "inactive recipient"
     others = Subscription.objects.exclude(pk=welcome.subscription_id)

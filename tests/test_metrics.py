@@ -121,3 +121,26 @@ def test_provider_events_and_suppressed_inboxes_are_counted(newsletters, scrape)
     assert seen['newsroom_suppressed_inboxes{reason="complaint"}'] == 1
     assert seen['newsroom_suppressed_inboxes{reason="hard_bounce"}'] == 1
     assert seen['newsroom_suppressed_inboxes{reason="soft_bounces"}'] == 0
+
+
+def test_refused_and_suppressed_emails_stay_apart_from_our_failures_after_a_recount(
+    client, newsletters, scrape, postmark_settings
+):
+    postmark_settings.faults.inactive.add("refused@example.com")  # the provider refuses it
+    for address in ("refused@example.com", "bounced@example.com", "sent@example.com"):
+        sign_up(client, address, "daily")
+    apply_event("bounced@example.com", "hard_bounce")
+    send_due.apply()
+    kept = scrape()
+    outcome = 'newsroom_emails_total{kind="confirmation",outcome="%s"}'
+    counted = {
+        o: kept[outcome % o] for o in ("sent", "refused", "suppressed", "failed", "skipped")
+    }
+    # "failed" pages an operator about our provider configuration: none of these is that.
+    assert counted == {"sent": 1, "refused": 1, "suppressed": 1, "failed": 0, "skipped": 0}
+    Tally.objects.filter(key__startswith="emails:").update(value=999)  # drifted
+    services.recount_tallies()
+    recounted = scrape()
+    assert {key: recounted[key] for key in kept if key.startswith("newsroom_emails_total{")} == {
+        key: value for key, value in kept.items() if key.startswith("newsroom_emails_total{")
+    }

@@ -31,7 +31,7 @@ def test_a_confirmation_queued_before_the_bounce_is_not_sent(
     provider_event("reader@example.com", bounces.COMPLAINT, "e1")
     send_due.apply()
     assert postmark_settings.accepted == []
-    assert ConfirmationEmail.objects.get().state == "skipped"
+    assert ConfirmationEmail.objects.get().state == "suppressed"
 
 
 def test_list_mail_is_not_sent_to_a_suppressed_inbox(client, newsletters, postmark_settings):
@@ -41,7 +41,7 @@ def test_list_mail_is_not_sent_to_a_suppressed_inbox(client, newsletters, postma
     provider_event("reader@example.com", bounces.HARD_BOUNCE, "e1")
     send_due.apply()
     assert [m.get("Tag") for m in postmark_settings.accepted] == ["confirmation"]
-    assert WelcomeEmail.objects.get().state == "skipped"
+    assert WelcomeEmail.objects.get().state == "suppressed"
 
 
 def test_soft_bounces_suppress_only_over_the_limit(newsletters, settings):

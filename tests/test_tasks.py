@@ -112,7 +112,7 @@ def test_permanent_rejection_is_not_retried_and_marks_undeliverable(
     events = Event.objects.filter(to_status="undeliverable")
     assert {e.actor for e in events} == {"provider:postmark"}
     assert all("Refused" in s.undeliverable_reason for s in Subscription.objects.all())
-    assert ConfirmationEmail.objects.get(pk=email_id).state == "failed"
+    assert ConfirmationEmail.objects.get(pk=email_id).state == "refused"
 
 
 def test_our_own_configuration_error_fails_the_email_but_not_the_reader(

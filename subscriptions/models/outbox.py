@@ -21,8 +21,12 @@ from .subscribers import Status, Subscriber, Subscription
 class OutboxState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENT = "sent", _("Sent")
+    # Our side: the provider configuration (a bad token...); requeued once it is fixed.
     FAILED = "failed", _("Failed")
+    # The reader's side: the provider refused the address, or we gave up retrying it.
+    REFUSED = "refused", _("Refused by the provider")
     SKIPPED = "skipped", _("Nothing left to send")
+    SUPPRESSED = "suppressed", _("Not sent: the inbox is suppressed")
 
 
 class OutboxQuerySet(models.QuerySet):

@@ -48,6 +48,16 @@ def record_skipped(*, kind: type[OutboxItem], item_id: int, now: datetime | None
 
 
 @transaction.atomic
+def record_suppressed(
+    *, kind: type[OutboxItem], item_id: int, now: datetime | None = None
+) -> None:
+    """The inbox bounced for good, complained or kept bouncing: close the row unsent, apart
+    from the ones nobody needed any more, so operators can tell the two."""
+    outbox.close(kind, item_id, OutboxState.SUPPRESSED, "", now or timezone.now())
+    _count(kind, "suppressed")
+
+
+@transaction.atomic
 def record_retry(
     *,
     kind: type[OutboxItem],
@@ -131,7 +141,7 @@ def _refuse(
 ) -> None:
     """Close a refused row and make what it was for undeliverable, with the reason: what a
     refusal means for every kind, each kind saying which subscriptions it was for."""
-    outbox.close(kind, item_id, OutboxState.FAILED, reason, now)
+    outbox.close(kind, item_id, OutboxState.REFUSED, reason, now)
     _count(kind, "refused")
     locked = list(subscriptions.select_for_update(of=("self",)))
     lifecycle.transition_many(
@@ -185,6 +195,6 @@ def recount_tallies() -> dict[str, int]:
         for state, n in model.objects.count_by_state().items():
             counts[tally.emails(kind, "queued")] += n  # every email was queued once
             if state != OutboxState.QUEUED:
-                counts[tally.emails(kind, state)] = n  # sent, failed, skipped
+                counts[tally.emails(kind, state)] = n  # sent, failed, refused, skipped...
     tally.replace_subscriptions_and_emails(counts)
     return dict(counts)
