@@ -1,5 +1,8 @@
 """Editors' admin: an entry point. Statuses are read-only here: every change goes through the
-flows, so it gets its Event and the editor's name. Each action declares its permission."""
+flows, so it gets its Event and the editor's name. Each action declares its permission.
+
+This module holds what editors change (lists, subscribers, subscriptions); records.py the
+records they read (emails, consents, provider events, suppressions, erasures)."""
 
 import io
 import zipfile
@@ -12,26 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import erasure, lifecycle, personal_data, services
-from .models import (
-    ConfirmationEmail,
-    Consent,
-    DataExportEmail,
-    ErasedInbox,
-    Event,
-    Newsletter,
-    ProviderEvent,
-    RecordedSignUp,
-    Subscriber,
-    Subscription,
-    Suppression,
-    WelcomeEmail,
-)
-from .validation import InvalidEmail, inbox_key, normalize_email
-
-
-def _actor(request: HttpRequest) -> str:
-    return lifecycle.editor(request.user.get_username())
+from .. import personal_data, services
+from ..models import Event, Newsletter, Subscriber, Subscription
+from .common import editor
 
 
 @admin.register(Newsletter)
@@ -119,7 +105,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         permissions=["erase"],
     )
     def erase_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        actor = _actor(request)
+        actor = editor(request)
         erased = sum(
             services.erase_subscriber(subscriber_id=pk, actor=actor)
             for pk in queryset.values_list("pk", flat=True)
@@ -184,7 +170,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unsubscribe selected subscriptions"), permissions=["change"])
     def unsubscribe_selected(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
-        actor = _actor(request)
+        actor = editor(request)
         changed = sum(
             services.unsubscribe(subscription_id=pk, actor=actor)
             for pk in queryset.values_list("pk", flat=True)
@@ -195,135 +181,5 @@ class SubscriptionAdmin(admin.ModelAdmin):
         self.message_user(request, message % changed, messages.SUCCESS)
 
 
-class AddressSearch(admin.ModelAdmin):
-    """Search by the address an editor has, in any spelling (+tag, case, Gmail dots), for
-    tables keyed by its inbox; any other text searches `search_fields` as usual."""
-
-    def address_lookup(self, address: str) -> dict[str, str]:
-        raise NotImplementedError
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        try:
-            address = normalize_email(search_term)
-        except InvalidEmail:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(**self.address_lookup(address)), False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(ConfirmationEmail)
-class ConfirmationEmailAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "subscriber", "state", "attempts", "created_at", "closed_at"]
-    list_filter = ["state"]
-    search_fields = ["subscriber__email", "message_id"]
-
-
-@admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
-    search_fields = ["subscriber__email"]
-    list_filter = ["form_id", "version"]
-
-
-@admin.register(RecordedSignUp)
-class RecordedSignUpAdmin(ReadOnlyAdmin):
-    """Sign-ups a worker has not processed yet: normally none for more than a second. Rows
-    that stay are a stopped worker (all of them) or a row that fails (attempts, last error)."""
-
-    list_display = ["pk", "created_at", "due_at", "attempts"]
-    list_filter = ["attempts"]
-    readonly_fields = ("created_at", "due_at", "attempts", "last_error", "form_id", "language")
-    fields = readonly_fields
-
-
-@admin.register(WelcomeEmail)
-class WelcomeEmailAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "subscription", "state", "attempts", "created_at", "closed_at"]
-    list_filter = ["state"]
-    list_select_related = ["subscription__subscriber", "subscription__newsletter"]
-    search_fields = ["subscription__subscriber__email", "message_id"]
-
-
-@admin.register(DataExportEmail)
-class DataExportEmailAdmin(ReadOnlyAdmin):
-    """Readers' requests for their own data: the email with the link, and how it ended."""
-
-    list_display = ["pk", "subscriber", "state", "created_at", "closed_at"]
-    list_filter = ["state"]
-    search_fields = ["subscriber__email", "message_id"]
-
-
-@admin.register(ErasedInbox)
-class ErasedInboxAdmin(AddressSearch, ReadOnlyAdmin):
-    """Who was erased, when and by whom: a keyed hash only, never the address."""
-
-    list_display = ["key_hash", "erased_at", "erased_by"]
-    list_filter = ["erased_by"]
-    search_fields = ["key_hash"]
-    search_help_text = _("An address, in any spelling, finds its inbox's entry.")
-
-    def address_lookup(self, address: str) -> dict[str, str]:
-        # The table holds no address: it is hashed the way erasure hashed it.
-        return {"key_hash": erasure.address_hash(address)}
-
-
-@admin.register(ProviderEvent)
-class ProviderEventAdmin(ReadOnlyAdmin):
-    """Every event providers sent us, as they sent it, and what it did."""
-
-    list_display = [
-        "received_at",
-        "provider",
-        "kind",
-        "event_type",
-        "recipient",
-        "effect",
-        "applied_at",
-    ]
-    # "Applied: no" shows what waits for a worker, and any event set aside after a failure.
-    list_filter = ["provider", "kind", "event_type", ("applied_at", admin.EmptyFieldListFilter)]
-    search_fields = ["recipient", "message_id"]
-
-
-@admin.register(Suppression)
-class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
-    """Inboxes we don't write to, why, and the provider event that said so."""
-
-    list_display = [
-        "inbox_key",
-        "reason",
-        "actor",
-        "created_at",
-        "event",
-        "lifted_at",
-        "lifted_by",
-    ]
-    list_filter = ["reason", ("lifted_at", admin.EmptyFieldListFilter)]
-    search_fields = ["inbox_key"]
-    list_select_related = ["event"]
-    actions = ["lift_selected"]
-
-    def address_lookup(self, address: str) -> dict[str, str]:
-        return {"inbox_key": inbox_key(address)}
-
-    def has_lift_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("subscriptions.lift_suppression")
-
-    @admin.action(description=_("Lift selected suppressions"), permissions=["lift"])
-    def lift_selected(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        lifted = services.lift_suppressions(ids=ids, actor=_actor(request))
-        message = ngettext("%d suppression lifted.", "%d suppressions lifted.", lifted)
-        self.message_user(request, message % lifted, messages.SUCCESS)
+# Registered on import, as Django's autodiscovery imports only this module.
+from . import records  # noqa: E402, F401

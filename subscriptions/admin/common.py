@@ -1,0 +1,43 @@
+"""What the admin's modules share: the editor as an actor, address search, read-only records."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .. import lifecycle
+from ..validation import InvalidEmail, normalize_email
+
+
+def editor(request: HttpRequest) -> str:
+    """The actor an editor's change is recorded under."""
+    return lifecycle.editor(request.user.get_username())
+
+
+class AddressSearch(admin.ModelAdmin):
+    """Search by the address an editor has, in any spelling (+tag, case, Gmail dots), for
+    tables keyed by its inbox; any other text searches `search_fields` as usual."""
+
+    def address_lookup(self, address: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        try:
+            address = normalize_email(search_term)
+        except InvalidEmail:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(**self.address_lookup(address)), False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,128 @@
+"""The records editors read and never edit: emails and how they ended, consents, sign-ups
+waiting for a worker, provider events, suppressions (which editors may lift) and erasures."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .. import erasure, services
+from ..models import (
+    ConfirmationEmail,
+    Consent,
+    DataExportEmail,
+    ErasedInbox,
+    ProviderEvent,
+    RecordedSignUp,
+    Suppression,
+    WelcomeEmail,
+)
+from ..validation import inbox_key
+from .common import AddressSearch, ReadOnlyAdmin, editor
+
+
+@admin.register(ConfirmationEmail)
+class ConfirmationEmailAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "subscriber", "state", "attempts", "created_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["subscriber__email", "message_id"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
+    search_fields = ["subscriber__email"]
+    list_filter = ["form_id", "version"]
+
+
+@admin.register(RecordedSignUp)
+class RecordedSignUpAdmin(ReadOnlyAdmin):
+    """Sign-ups a worker has not processed yet: normally none for more than a second. Rows
+    that stay are a stopped worker (all of them) or a row that fails (attempts, last error)."""
+
+    list_display = ["pk", "created_at", "due_at", "attempts"]
+    list_filter = ["attempts"]
+    readonly_fields = ("created_at", "due_at", "attempts", "last_error", "form_id", "language")
+    fields = readonly_fields
+
+
+@admin.register(WelcomeEmail)
+class WelcomeEmailAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "subscription", "state", "attempts", "created_at", "closed_at"]
+    list_filter = ["state"]
+    list_select_related = ["subscription__subscriber", "subscription__newsletter"]
+    search_fields = ["subscription__subscriber__email", "message_id"]
+
+
+@admin.register(DataExportEmail)
+class DataExportEmailAdmin(ReadOnlyAdmin):
+    """Readers' requests for their own data: the email with the link, and how it ended."""
+
+    list_display = ["pk", "subscriber", "state", "created_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["subscriber__email", "message_id"]
+
+
+@admin.register(ErasedInbox)
+class ErasedInboxAdmin(AddressSearch, ReadOnlyAdmin):
+    """Who was erased, when and by whom: a keyed hash only, never the address."""
+
+    list_display = ["key_hash", "erased_at", "erased_by"]
+    list_filter = ["erased_by"]
+    search_fields = ["key_hash"]
+    search_help_text = _("An address, in any spelling, finds its inbox's entry.")
+
+    def address_lookup(self, address: str) -> dict[str, str]:
+        # The table holds no address: it is hashed the way erasure hashed it.
+        return {"key_hash": erasure.address_hash(address)}
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    """Every event providers sent us, as they sent it, and what it did."""
+
+    list_display = [
+        "received_at",
+        "provider",
+        "kind",
+        "event_type",
+        "recipient",
+        "effect",
+        "applied_at",
+    ]
+    # "Applied: no" shows what waits for a worker, and any event set aside after a failure.
+    list_filter = ["provider", "kind", "event_type", ("applied_at", admin.EmptyFieldListFilter)]
+    search_fields = ["recipient", "message_id"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
+    """Inboxes we don't write to, why, and the provider event that said so."""
+
+    list_display = [
+        "inbox_key",
+        "reason",
+        "actor",
+        "created_at",
+        "event",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_filter = ["reason", ("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["inbox_key"]
+    list_select_related = ["event"]
+    actions = ["lift_selected"]
+
+    def address_lookup(self, address: str) -> dict[str, str]:
+        return {"inbox_key": inbox_key(address)}
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subscriptions.lift_suppression")
+
+    @admin.action(description=_("Lift selected suppressions"), permissions=["lift"])
+    def lift_selected(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        lifted = services.lift_suppressions(ids=ids, actor=editor(request))
+        message = ngettext("%d suppression lifted.", "%d suppressions lifted.", lifted)
+        self.message_user(request, message % lifted, messages.SUCCESS)
