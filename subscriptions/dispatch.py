@@ -10,6 +10,7 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import current_app
@@ -46,6 +47,21 @@ def _wake_now(task_name: str, within: float) -> None:
     if not publish(task_name, (), countdown=within):
         with _woken_lock:
             _woken.pop(task_name, None)  # the next request tries again
+
+
+def drain(step: Callable[[], int], *, task_name: str, budget: float) -> int:
+    """Run `step` (one batch; how many rows it took) until it takes none; the total.
+
+    Past `budget` seconds it queues `task_name` for the rest and stops, so a drain under
+    sustained traffic stays inside the task's time limit.
+    """
+    taken, started = 0, time.monotonic()
+    while batch := step():
+        taken += batch
+        if time.monotonic() - started > budget:
+            enqueue(task_name)
+            break
+    return taken
 
 
 def forget_wake_ups() -> None:

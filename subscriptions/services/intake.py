@@ -9,7 +9,6 @@ waits (with a backoff) without holding up the others.
 """
 
 import logging
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -67,13 +66,9 @@ def process_recorded_sign_ups(*, budget: float = 20.0) -> int:
     Stops after `budget` seconds and queues itself again for the rest, so a drain under
     sustained traffic stays inside the task time limit.
     """
-    taken, started = 0, time.monotonic()
-    while batch := _process_batch(timezone.now()):
-        taken += batch
-        if time.monotonic() - started > budget:
-            dispatch.enqueue(PROCESS_TASK)
-            break
-    return taken
+    return dispatch.drain(
+        lambda: _process_batch(timezone.now()), task_name=PROCESS_TASK, budget=budget
+    )
 
 
 def _process_batch(now: datetime) -> int:

@@ -11,7 +11,6 @@ to apply waits with a growing backoff and is kept; the others in its batch go th
 
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,13 +85,9 @@ def record_provider_event(*, event: ProviderEventInput, now: datetime | None = N
 def apply_recorded_provider_events(*, budget: float = 20.0) -> int:
     """Apply every stored event that is due, oldest first, batch by batch; how many were
     taken. Stops after `budget` seconds and queues itself again for the rest."""
-    taken, started = 0, time.monotonic()
-    while batch := _apply_batch(timezone.now()):
-        taken += batch
-        if time.monotonic() - started > budget:
-            dispatch.enqueue(APPLY_TASK)
-            break
-    return taken
+    return dispatch.drain(
+        lambda: _apply_batch(timezone.now()), task_name=APPLY_TASK, budget=budget
+    )
 
 
 @transaction.atomic
