@@ -99,7 +99,8 @@ class Defaults:
     CAPTCHA_VERIFY_URL: str = ""  # overrides the provider's, e.g. for tests
 
     # Who may read /metrics: clients in these networks (e.g. "10.0.0.0/8"), or requests with
-    # "Authorization: Bearer <METRICS_TOKEN>". Everyone else gets a 404; with neither set, all.
+    # "Authorization: Bearer <METRICS_TOKEN>". Everyone else gets a 404, and so does everyone
+    # while both are empty.
     METRICS_ALLOWED_IPS: tuple[str, ...] = ()
     METRICS_TOKEN: str = ""
 
