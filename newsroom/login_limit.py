@@ -62,6 +62,23 @@ def _over_limit(request: HttpRequest) -> bool:
         return False
 
 
+def refused(request: HttpRequest, message: str) -> HttpResponse:
+    """The one page a refused admin sign-in gets, in the site's layout, with a 429."""
+    return render(request, "request_refused.html", {"message": message}, status=429)
+
+
+def axes_lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: axes' lockout of one username from one IP gets the same page as
+    the per-IP limit (axes' own is a line of unstyled, untranslated text)."""
+    logger.info("event=login.blocked reason=username_ip_lockout")
+    return refused(
+        request,
+        _("Too many failed sign-ins to this account. Please try again in an hour."),
+    )
+
+
 class LoginIPLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -70,6 +87,7 @@ class LoginIPLimitMiddleware:
         response = self.get_response(request)
         if getattr(request, "login_ip_blocked", False):
             logger.info("event=login.blocked reason=ip_limit")
-            message = _("Too many failed sign-ins from your network. Please try again later.")
-            return render(request, "request_refused.html", {"message": message}, status=429)
+            return refused(
+                request, _("Too many failed sign-ins from your network. Please try again later.")
+            )
         return response

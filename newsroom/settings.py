@@ -389,6 +389,8 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 ADMIN_LOGIN_IP_LIMIT = os.environ.get("ADMIN_LOGIN_IP_LIMIT", "30/hour")
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Its lockout gets the same page as the per-IP limit's.
+AXES_LOCKOUT_CALLABLE = "newsroom.login_limit.axes_lockout"
 # The same client address as sign-ups and their rate limit (honours CLIENT_IP_HEADER), instead
 # of django-ipware's guesses from headers a client can forge.
 AXES_CLIENT_IP_CALLABLE = "subscriptions.origin.client_ip"
