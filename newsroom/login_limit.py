@@ -27,7 +27,7 @@ from subscriptions import ratelimit
 from subscriptions.origin import client_ip
 
 logger = logging.getLogger("newsroom")
-NAMESPACE = "admin-login-ip"
+NAMESPACE = ratelimit.ADMIN_LOGIN_NAMESPACE
 
 
 class LoginIPLimitBackend:

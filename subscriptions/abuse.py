@@ -13,6 +13,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.core import signing
 
 from . import captcha, instruments, ratelimit
@@ -119,6 +121,17 @@ def _ip_rate(ip: str | None) -> Verdict | None:
         logger.warning("event=ratelimit.unavailable error=%s", type(exc).__name__)
         return None
     return None if within else Verdict(False, "ip_rate")
+
+
+def unblock_ip(*, ip: str, actor: str) -> int:
+    """An operator lifts every block on one client address: its sign-up limits, its failed
+    admin sign-ins, and axes' lockouts of usernames from it. Returns how many axes lockout
+    records went; the rate-limit counters say nothing of what they held."""
+    ratelimit.clear(ratelimit.NAMESPACE, ip, app_settings.SIGNUP_IP_LIMITS)
+    ratelimit.clear(ratelimit.ADMIN_LOGIN_NAMESPACE, ip, settings.ADMIN_LOGIN_IP_LIMIT)
+    lockouts = axes_reset(ip=ip)
+    logger.info("event=ip.unblocked ip=%s lockouts=%s actor=%s", ip, lockouts, actor)
+    return lockouts
 
 
 def reset_limits() -> None:

@@ -20,6 +20,8 @@ from . import counters
 from .app_settings import app_settings
 
 NAMESPACE = "signup-ip"
+# Failed admin sign-ins per IP (newsroom/login_limit.py, with settings.ADMIN_LOGIN_IP_LIMIT).
+ADMIN_LOGIN_NAMESPACE = "admin-login-ip"
 
 
 def within_limits(ip: str) -> bool:
@@ -90,6 +92,13 @@ def _limiter(url: str) -> strategies.RateLimiter:
         # Two counters a window in the database, not a row per hit.
         return strategies.SlidingWindowCounterRateLimiter(store)
     return strategies.MovingWindowRateLimiter(store)
+
+
+def clear(namespace: str, key: str, spec: str) -> None:
+    """Forget what `key` used of each limit in `spec`: an operator lifting one IP's block."""
+    limiter = _limiter(app_settings.rate_limit_storage_url)
+    for item in _items(spec):
+        limiter.clear(item, namespace, key)
 
 
 def reset() -> None:
