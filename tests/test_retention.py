@@ -130,18 +130,25 @@ def test_a_reader_left_with_nothing_is_deleted_with_their_consents_and_inbox(cli
     assert Inbox.objects.filter(key="kept@example.com").exists()
 
 
-def test_the_admin_log_of_a_deleted_reader_keeps_the_entry_but_not_the_address(
+def test_the_admin_log_of_a_deleted_reader_keeps_the_entries_but_not_the_address(
     client, newsletters
 ):
     gone = signed_up(client, "opened@example.com", "daily", days_ago=45)
+    kept = confirmed(client, "reopened@example.com", "weekly-review")  # contains gone's address
     editor = User.objects.create_superuser("kate", "kate@example.com", "pw")
+    inline = '[{"changed": {"name": "subscription", "object": "%s \\u2192 Daily"}}]'
     LogEntry.objects.log_actions(editor.pk, [gone], CHANGE, change_message="[]")
+    LogEntry.objects.log_actions(editor.pk, list(gone.subscriptions.all()), CHANGE, "[]")
+    LogEntry.objects.log_actions(editor.pk, [kept], CHANGE, change_message=inline % kept.email)
+    LogEntry.objects.log_actions(editor.pk, [kept], CHANGE, change_message=inline % gone.email)
 
     assert services.apply_retention().subscribers == 1
 
-    [entry] = LogEntry.objects.all()
-    assert entry.user_id == editor.pk
-    assert entry.object_repr == f"erased subscriber #{gone.pk}"
+    entries = list(LogEntry.objects.order_by("pk"))
+    assert {e.user_id for e in entries} == {editor.pk}  # who did what is kept
+    erased = f"erased subscriber #{gone.pk}"
+    assert [e.object_repr for e in entries] == [erased, erased, kept.email, kept.email]
+    assert [e.change_message for e in entries][2:] == [inline % kept.email, inline % erased]
 
 
 def test_an_inbox_another_spelling_of_the_address_still_uses_is_kept(client, newsletters):
@@ -279,10 +286,10 @@ def test_a_reader_who_signs_up_again_while_retention_runs_is_kept(
     reader = signed_up(client, "again@example.com", "daily", days_ago=45)
     delete_subscribers = retention._delete_subscribers
 
-    def sign_up_first(chunk):
+    def sign_up_first(chunk, **kwargs):
         # The reader signs up to another list after the run listed them as left with nothing.
         sign_up(client, "again@example.com", "weekly-review")
-        return delete_subscribers(chunk)
+        return delete_subscribers(chunk, **kwargs)
 
     monkeypatch.setattr(retention, "_delete_subscribers", sign_up_first)
     result = services.apply_retention()

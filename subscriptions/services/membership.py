@@ -5,14 +5,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Replace
 from django.utils import timezone
 
-from .. import erasure, lifecycle, tally
+from .. import adminlog, erasure, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import (
     ConfirmationEmail,
@@ -163,19 +159,6 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
 
 
 def scrub_admin_log(subscriber: Subscriber) -> None:
-    """Within the caller's transaction, before the subscriber is deleted (erasure, retention).
-    The admin's "Recent actions" keep each object's name (an address, for a subscriber or
-    a subscription) and change messages naming inline rows. The entries stay, so who changed
-    what and when is still on record; the address goes."""
-    erased = f"erased subscriber #{subscriber.pk}"
-    types = ContentType.objects.get_for_models(Subscriber, Subscription)
-    subscription_ids = [str(pk) for pk in subscriber.subscriptions.values_list("pk", flat=True)]
-    own = Q(content_type=types[Subscriber], object_id=str(subscriber.pk)) | Q(
-        content_type=types[Subscription], object_id__in=subscription_ids
-    )
-    LogEntry.objects.filter(own | Q(object_repr__icontains=subscriber.email)).update(
-        object_repr=erased
-    )
-    LogEntry.objects.filter(change_message__icontains=subscriber.email).update(
-        change_message=Replace("change_message", Value(subscriber.email), Value(erased))
-    )
+    """Within the caller's transaction, before the subscriber is deleted: their admin log
+    entries keep who did what and when, without the address (adminlog.py)."""
+    adminlog.AddressIndex().scrub([subscriber])

@@ -20,6 +20,7 @@ each in its own, so a backlog of a million rows never holds a lock for long, and
 halfway keeps what it did (the next one carries on).
 """
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -31,10 +32,9 @@ from django.db import transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .. import lifecycle, tally
+from .. import adminlog, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import Inbox, ProviderEvent, Status, Subscriber, Subscription
-from .membership import scrub_admin_log
 
 logger = logging.getLogger("subscriptions")
 
@@ -69,7 +69,10 @@ def apply_retention(*, now: datetime | None = None) -> RetentionResult:
     )
     result = RetentionResult(
         pending=_in_chunks(_old_pending(pending_before), _delete_pending),
-        subscribers=_in_chunks(_left_with_nothing(pending_before), _delete_subscribers),
+        subscribers=_in_chunks(
+            _left_with_nothing(pending_before),
+            functools.partial(_delete_subscribers, log=adminlog.AddressIndex()),
+        ),
         recorded_sign_ups=0,
         provider_events=_in_chunks(_old_events(events_before), _delete_events),
     )
@@ -127,7 +130,7 @@ def _left_with_nothing(before: datetime) -> QuerySet[Subscriber]:
     return Subscriber.objects.filter(created_at__lt=before).exclude(any_subscription)
 
 
-def _delete_subscribers(chunk: QuerySet[Subscriber]) -> int:
+def _delete_subscribers(chunk: QuerySet[Subscriber], *, log: adminlog.AddressIndex) -> int:
     # Locked in the order sign-ups lock (signup_plan.locked_subscribers): the inboxes by key,
     # then their subscribers. A sign-up of one of these addresses either commits first, and
     # the check below sees its subscription, or waits for this transaction and then creates
@@ -139,8 +142,7 @@ def _delete_subscribers(chunk: QuerySet[Subscriber]) -> int:
     # waited for the locks.
     gone = {pk: key for pk, key in chunk.values_list("pk", "inbox_key") if pk in locked}
     # An editor may have opened one in the admin: its log keeps who did what, not the address.
-    for subscriber in Subscriber.objects.filter(pk__in=list(gone)):
-        scrub_admin_log(subscriber)
+    log.scrub(list(Subscriber.objects.filter(pk__in=list(gone))))
     Subscriber.objects.filter(pk__in=list(gone)).delete()
     # The inbox row names the address too; as erasure does, it goes unless another spelling
     # of the address still needs it.
