@@ -3,26 +3,30 @@ can't be applied yet is kept and tried again, and an event whose wake-up the bro
 applied by beat's sweep."""
 
 import base64
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 import requests
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscriptions.models import ProviderEvent, Suppression
+from subscriptions import bounces, services
+from subscriptions.models import ConfirmationEmail, ProviderEvent, Subscription, Suppression
 from subscriptions.services import provider_events, provider_intake
 from subscriptions.tasks import apply_provider_events, apply_retention
 
+from .support.helpers import sign_up
 from .support.provider_payloads import webhook_call
 from .support.redis_server import RedisServer
 from .support.stack import require_binary
 from .support.wait import wait_until
-from .support.webhooks import SECRET
+from .support.webhooks import SECRET, apply_event, record_event
 
 READER = "reader@example.com"
+DAY = timedelta(days=1)
 AUTH = "Basic " + base64.b64encode(SECRET.encode()).decode()
 
 
@@ -145,3 +149,98 @@ def test_metrics_show_the_events_waiting_for_a_worker_and_the_oldest_ones_age(
     seen = scrape()
     assert seen["newsroom_provider_events_waiting{}"] == 0
     assert seen["newsroom_provider_events_oldest_waiting_seconds{}"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_confirming_while_a_worker_applies_events_about_the_same_list_both_succeed(
+    client, newsletters, monkeypatch
+):
+    # The worker once held every event's counter locks until its batch ended; a reader
+    # confirming the list meanwhile locked the same counters in the other order: deadlock.
+    for address in ("left@example.com", "refused@example.com", "reader@example.com"):
+        sign_up(client, address, "daily")
+    services.confirm(email_id=confirmation_of("left@example.com"))
+    record_event("refused@example.com", bounces.REJECTED, event_id="r")  # pending → undeliverable
+    record_event("left@example.com", bounces.UNSUBSCRIBE, event_id="u")  # confirmed → unsubscribed
+    reader_may_confirm, applying = threading.Event(), provider_events.apply_effect
+
+    def unsubscribe_slowly(row, now):
+        if row.kind == bounces.UNSUBSCRIBE:
+            reader_may_confirm.set()
+            time.sleep(0.5)  # the reader confirms now
+        return applying(row, now)
+
+    monkeypatch.setattr(provider_intake, "apply_effect", unsubscribe_slowly)
+    failures: list[str] = []
+    confirming = confirmation_of("reader@example.com")
+
+    def reader() -> None:
+        reader_may_confirm.wait(10)
+        try:
+            services.confirm(email_id=confirming)
+        except Exception as error:  # a deadlock gives the reader the 503 page
+            failures.append(repr(error))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert services.apply_recorded_provider_events() == 2
+    finally:
+        thread.join()
+    assert failures == []
+    assert not ProviderEvent.objects.waiting().exists()
+    statuses = dict(Subscription.objects.values_list("subscriber__email", "status"))
+    assert statuses == {
+        "left@example.com": "unsubscribed",
+        "refused@example.com": "undeliverable",
+        "reader@example.com": "confirmed",
+    }
+
+
+def confirmation_of(address: str) -> int:
+    return ConfirmationEmail.objects.filter(subscriber__email=address).latest("pk").pk
+
+
+@pytest.mark.django_db
+def test_erasing_a_reader_a_moment_after_their_complaint_still_suppresses_the_inbox(
+    client, newsletters
+):
+    sign_up(client, READER, "daily")
+    services.confirm(email_id=confirmation_of(READER))
+    record_event(READER, bounces.COMPLAINT)  # a worker hasn't got to it yet
+    subscriber_id = Subscription.objects.get().subscriber_id
+    services.erase_subscriber(subscriber_id=subscriber_id, actor="editor:kate")
+    assert Suppression.objects.active().get().inbox_key == READER
+    assert not ProviderEvent.objects.exists()  # erased with the reader, once applied
+
+
+@pytest.mark.django_db
+def test_a_bounce_from_before_an_editor_lifted_the_suppression_does_not_undo_the_lift(
+    newsletters,
+):
+    apply_event(READER, bounces.HARD_BOUNCE, event_id="first")
+    record_event(READER, bounces.HARD_BOUNCE, event_id="late")  # came, then a backlog
+    services.lift_suppressions(ids=[Suppression.objects.get().pk], actor="editor:kate")
+    assert apply_provider_events.apply().get() == 1
+    assert ProviderEvent.objects.get(dedupe_key__endswith="late").effect == "lifted since it came"
+    assert not Suppression.objects.active().exists()
+
+
+@pytest.mark.django_db
+def test_soft_bounces_are_counted_over_the_window_before_each_came_not_before_it_was_applied(
+    newsletters, settings
+):
+    settings.SOFT_BOUNCE_LIMIT, settings.SOFT_BOUNCE_WINDOW = 3, 7 * 86400
+    for event_id in ("s1", "s2", "s3"):
+        record_event(READER, bounces.SOFT_BOUNCE, event_id=event_id)
+    came = timezone.now() - timedelta(minutes=10)  # the third; a worker gets to it now
+    for event_id, before in (("s1", timedelta(days=7) - timedelta(minutes=5)), ("s2", DAY)):
+        ProviderEvent.objects.filter(dedupe_key__endswith=event_id).update(
+            received_at=came - before
+        )
+    ProviderEvent.objects.filter(dedupe_key__endswith="s3").update(received_at=came)
+    apply_provider_events.apply()
+    effects = ProviderEvent.objects.order_by("pk").values_list("effect", flat=True)
+    assert list(effects) == ["counted (1 of 3)", "counted (2 of 3)", "suppressed (soft_bounces)"]

@@ -20,6 +20,7 @@ from ..models import (
     Subscriber,
     Subscription,
 )
+from .provider_intake import apply_now
 from .signup import ConsentInput, sign_up
 from .welcome import queue_welcome_emails
 
@@ -142,9 +143,14 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         # What providers reported about the address goes too; a suppression of the inbox
         # stays (by its key, without the event), so it still never gets mail after a hard
         # bounce or a complaint.
-        ProviderEvent.objects.about_address(
+        about = ProviderEvent.objects.about_address(
             inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
-        ).delete()
+        )
+        # One still waiting for a worker is applied first: a complaint must leave its
+        # suppression even when the reader is erased a second after it came.
+        for waiting in about.waiting().select_for_update().order_by("pk"):
+            apply_now(waiting, now or timezone.now())
+        about.delete()
         scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")

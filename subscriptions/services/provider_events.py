@@ -52,6 +52,10 @@ def _actor(row: ProviderEvent) -> str:
 
 
 def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
+    # Applied late (a backlog, a retry), an event from before an editor's lift must not
+    # undo it: when it came, the inbox was already suppressed.
+    if _last_lift(row.inbox_key, after=row.received_at):
+        return "lifted since it came"
     try:
         # A savepoint: two events about one inbox at once meet at the one-active-suppression
         # constraint, and the second is "already suppressed", not a failed webhook.
@@ -66,19 +70,27 @@ def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str
 
 
 def _count_soft(row: ProviderEvent, actor: str, now: datetime) -> str:
-    since = now - timedelta(seconds=app_settings.SOFT_BOUNCE_WINDOW)
+    # The window ends when this bounce came, not when a worker got to it: the soft bounces
+    # of the SOFT_BOUNCE_WINDOW before it, and none that came after it.
+    since = row.received_at - timedelta(seconds=app_settings.SOFT_BOUNCE_WINDOW)
     # Counted from the last lift, if later: an editor who lifted a suppression gave the inbox
     # a fresh start, not one bounce from the next.
-    lifted = Suppression.objects.filter(inbox_key=row.inbox_key, lifted_at__isnull=False)
-    last_lift = lifted.aggregate(last=Max("lifted_at"))["last"]
-    if last_lift is not None and last_lift > since:
-        since = last_lift
+    since = _last_lift(row.inbox_key, after=since) or since
     count = ProviderEvent.objects.filter(
-        inbox_key=row.inbox_key, kind=bounces.SOFT_BOUNCE, received_at__gte=since
+        inbox_key=row.inbox_key,
+        kind=bounces.SOFT_BOUNCE,
+        received_at__gte=since,
+        received_at__lte=row.received_at,
     ).count()
     if count >= app_settings.SOFT_BOUNCE_LIMIT:
         return _suppress(row, Suppression.Reason.SOFT_BOUNCES, actor, now)
     return f"counted ({count} of {app_settings.SOFT_BOUNCE_LIMIT})"
+
+
+def _last_lift(inbox: str, *, after: datetime) -> datetime | None:
+    """When an editor last lifted a suppression of `inbox`, if that was after `after`."""
+    lifted = Suppression.objects.filter(inbox_key=inbox, lifted_at__gt=after)
+    return lifted.aggregate(last=Max("lifted_at"))["last"]
 
 
 def _named_or_all(row: ProviderEvent) -> list[Subscription]:

@@ -4,9 +4,10 @@ The provider's HTTP call waits only for one INSERT. Applying an event reads and 
 address's subscriptions and bumps shared counters; done on the request, a burst of bounces
 after a big send held the provider's calls (and their retries) behind those locks. As for
 sign-ups, the webhook wakes a worker after commit, at most once per PROVIDER_EVENT_WAKE_WITHIN
-from each process, and beat's sweep applies whatever no wake-up announced. A worker takes
-waiting events in batches under SKIP LOCKED: the row locks are its lease. An event that fails
-to apply waits with a growing backoff and is kept; the others in its batch go through.
+from each process, and beat's sweep applies whatever no wake-up announced. A worker applies
+waiting events oldest first, each in a transaction of its own, locked with SKIP LOCKED: the
+row lock is its lease, so several workers share the backlog and none applies an event twice.
+An event that fails to apply waits with a growing backoff and is kept; the others go through.
 """
 
 import hashlib
@@ -90,25 +91,36 @@ def apply_recorded_provider_events(*, budget: float = 20.0) -> int:
     )
 
 
-@transaction.atomic
 def _apply_batch(now: datetime) -> int:
-    due = ProviderEvent.objects.due(now=now).order_by("pk").select_for_update(skip_locked=True)
-    rows = list(due[:_BATCH])
-    for row in rows:
-        _apply_one(row, now)
-    return len(rows)
+    """Up to _BATCH due events, each in a transaction of its own: an event locks its
+    address's subscriptions and shared counters, and a batch holding them all at once
+    deadlocked with another worker's batch, or with a reader confirming, on PostgreSQL."""
+    due = ProviderEvent.objects.due(now=now).order_by("pk").values_list("pk", flat=True)
+    return sum(_apply_one(pk, now) for pk in list(due[:_BATCH]))
 
 
-def _apply_one(row: ProviderEvent, now: datetime) -> None:
+def _apply_one(pk: int, now: datetime) -> int:
+    """1 if this worker took the event (another may have, meanwhile; SKIP LOCKED then)."""
     try:
-        with transaction.atomic():  # a savepoint: a failing event leaves the batch usable
-            row.effect = apply_effect(row, now)[:200]
-            row.applied_at = now
-            row.save(update_fields=["effect", "applied_at"])
-            tally.add({tally.provider_events(row.provider, row.kind): 1})
+        with transaction.atomic():
+            due = ProviderEvent.objects.due(now=now).filter(pk=pk)
+            row = due.select_for_update(skip_locked=True).first()
+            if row is None:
+                return 0
+            apply_now(row, now)
     except Exception as error:
-        _set_aside(row, now, error)
-        return
+        _set_aside(pk, now, error)
+        return 1
+    return 1
+
+
+def apply_now(row: ProviderEvent, now: datetime) -> None:
+    """Apply one locked, waiting event in the caller's transaction (a worker's, or an
+    erasure's, which must not delete a complaint before it suppresses the inbox)."""
+    row.effect = apply_effect(row, now)[:200]
+    row.applied_at = now
+    row.save(update_fields=["effect", "applied_at"])
+    tally.add({tally.provider_events(row.provider, row.kind): 1})
     logger.info(
         "event=provider_event.applied id=%s provider=%s kind=%s effect=%s",
         row.pk,
@@ -118,12 +130,14 @@ def _apply_one(row: ProviderEvent, now: datetime) -> None:
     )
 
 
-def _set_aside(row: ProviderEvent, now: datetime, error: Exception) -> None:
+@transaction.atomic
+def _set_aside(pk: int, now: datetime, error: Exception) -> None:
     """An event that can't be applied waits with a growing backoff; nothing is dropped."""
-    logger.exception("event=provider_event.failed id=%s", row.pk)
-    attempts = row.attempts + 1
-    ProviderEvent.objects.filter(pk=row.pk).update(
-        attempts=attempts,
-        due_at=now + timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1))),
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-    )
+    logger.exception("event=provider_event.failed id=%s", pk)
+    row = ProviderEvent.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        return
+    row.attempts += 1
+    row.due_at = now + timedelta(seconds=min(3600, 30 * 2 ** (row.attempts - 1)))
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    row.save(update_fields=["attempts", "due_at", "last_error"])

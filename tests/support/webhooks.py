@@ -27,7 +27,7 @@ def post_tracking(client: Client, call: WebhookCall, *, auth: str | None = SECRE
     return answer
 
 
-def apply_event(
+def record_event(
     recipient: str,
     kind: str,
     *,
@@ -35,22 +35,28 @@ def apply_event(
     metadata: dict[str, str] | None = None,
     raw: dict | None = None,
     reason: str = "550 no such user",
-) -> str:
+) -> bool:
     """A Postmark event of `kind` (bounces.classify's reading), stored as the webhook stores
-    it and applied as the worker does: what it did, or "duplicate" if stored before."""
-    event = services.ProviderEventInput(
-        provider="Postmark",
-        event_type="bounced",
-        kind=kind,
-        recipient=recipient,
-        message_id=f"m-{event_id}",
-        event_id=event_id,
-        metadata=metadata or {},
-        occurred_at=timezone.now(),
-        raw=raw or {},
-        reason=reason,
+    it, for a worker to apply; False if it was stored before."""
+    return services.record_provider_event(
+        event=services.ProviderEventInput(
+            provider="Postmark",
+            event_type="bounced",
+            kind=kind,
+            recipient=recipient,
+            message_id=f"m-{event_id}",
+            event_id=event_id,
+            metadata=metadata or {},
+            occurred_at=timezone.now(),
+            raw=raw or {},
+            reason=reason,
+        )
     )
-    if not services.record_provider_event(event=event):
+
+
+def apply_event(recipient: str, kind: str, **options: Any) -> str:
+    """record_event, then applied as the worker does: what it did, or "duplicate"."""
+    if not record_event(recipient, kind, **options):
         return "duplicate"
     services.apply_recorded_provider_events()
     return ProviderEvent.objects.latest("pk").effect
