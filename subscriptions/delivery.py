@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from anymail.message import AnymailMessage
@@ -33,6 +33,12 @@ from .models import OutboxItem, Suppression
 logger = logging.getLogger("subscriptions.tasks")
 
 
+class _Refuse(Protocol):
+    """A kind's flow for a refused address: services.record_undeliverable and its kin."""
+
+    def __call__(self, *, email_id: int, actor: str, reason: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
     kind: type[OutboxItem]
@@ -40,8 +46,8 @@ class Delivery:
     inboxes: Callable[[list[Any]], dict[int, str]]
     # The messages of claimed rows, by id; None where nothing is left to send.
     compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
-    # What a refusal of the address means for the kind: (row id, actor, reason).
-    refuse: Callable[[int, str, str], None]
+    # What a refusal of the address means for the kind.
+    refuse: _Refuse
     log_event: str  # log lines read event=<log_event>.<outcome>
 
 
@@ -147,7 +153,7 @@ def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
     error = type(exc).__name__
     if isinstance(exc, AnymailRecipientsRefused):
         _log(delivery, "refused", item, logging.WARNING, status=status, error=error)
-        delivery.refuse(item.pk, actor, reason)
+        delivery.refuse(email_id=item.pk, actor=actor, reason=reason)
         return "refused"
     if isinstance(exc, AnymailError) and not emails.is_transient(exc):
         # Our fault, not the reader's (a bad API token, an unsupported feature): never
@@ -169,7 +175,7 @@ def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
 
 def _give_up(delivery: Delivery, item: OutboxItem, actor: str, reason: str) -> str:
     _log(delivery, "gave_up", item, logging.WARNING)
-    delivery.refuse(item.pk, actor, f"gave up: {reason}")
+    delivery.refuse(email_id=item.pk, actor=actor, reason=f"gave up: {reason}")
     return "gave up"
 
 

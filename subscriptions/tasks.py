@@ -71,15 +71,11 @@ def _welcome_inboxes(welcomes: list[WelcomeEmail]) -> dict[int, str]:
     return {w.pk: w.subscription.subscriber.inbox_key for w in welcomes}
 
 
-def _refused_confirmation(email_id: int, actor: str, reason: str) -> None:
-    services.record_undeliverable(email_id=email_id, actor=actor, reason=reason)
-
-
 CONFIRMATIONS = delivery.Delivery(
     kind=ConfirmationEmail,
     inboxes=_readers_inboxes,
     compose=_confirmation_messages,
-    refuse=_refused_confirmation,
+    refuse=services.record_undeliverable,
     log_event="confirmation",
 )
 
@@ -93,15 +89,11 @@ def _welcome_messages(welcomes: list[WelcomeEmail]) -> dict[int, AnymailMessage 
     )
 
 
-def _refused_welcome(email_id: int, actor: str, reason: str) -> None:
-    services.record_welcome_undeliverable(email_id=email_id, actor=actor, reason=reason)
-
-
 WELCOMES = delivery.Delivery(
     kind=WelcomeEmail,
     inboxes=_welcome_inboxes,
     compose=_welcome_messages,
-    refuse=_refused_welcome,
+    refuse=services.record_welcome_undeliverable,
     log_event="welcome",
 )
 
@@ -111,15 +103,11 @@ def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMe
     return _to_readers(exports, emails.data_export_message)
 
 
-def _refused_data_export(email_id: int, actor: str, reason: str) -> None:
-    services.record_data_export_undeliverable(email_id=email_id, actor=actor, reason=reason)
-
-
 DATA_EXPORTS = delivery.Delivery(
     kind=DataExportEmail,
     inboxes=_readers_inboxes,
     compose=_data_export_messages,
-    refuse=_refused_data_export,
+    refuse=services.record_data_export_undeliverable,
     log_event="data_export",
 )
 
