@@ -1,5 +1,7 @@
 """Editors in the Django admin: find subscribers, filter, and unsubscribe with their name."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -79,6 +81,25 @@ def test_status_cannot_be_edited_around_the_history(editor_client, two_readers):
     )
     alice.refresh_from_db()
     assert alice.status == "confirmed"
+
+
+def test_a_readers_language_keys_and_change_record_cannot_be_edited_in_the_admin(
+    editor_client, two_readers
+):
+    alice = Subscriber.objects.get(email="alice@example.com")
+    before = Subscriber.objects.values().get(pk=alice.pk)
+    page = f"/admin/subscriptions/subscriber/{alice.pk}/change/"
+    # The form as the page has it (its inline's management fields too), then forged fields.
+    shown = dict(
+        re.findall(
+            r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"',
+            editor_client.get(page).content.decode(),
+        )
+    )
+    forged = {"language": "uk", "inbox_key": "x@example.com", "changed_by": "nobody"}
+    answer = editor_client.post(page, shown | forged)
+    assert answer.status_code == 302  # saved: the form took what it could edit
+    assert Subscriber.objects.values().get(pk=alice.pk) == before
 
 
 def test_erasing_a_subscriber_removes_their_subscriptions_consents_and_history(

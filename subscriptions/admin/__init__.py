@@ -84,7 +84,17 @@ class SubscriberAdmin(admin.ModelAdmin):
     list_display = ["email", "created_at"]
     search_fields = ["email"]
     list_filter = ["subscriptions__status", "subscriptions__newsletter"]
-    readonly_fields = ["email", "created_at"]
+    # All read-only: the language is the reader's own (preference center), the keys are what
+    # suppressions and erasures are looked up by, and "changed by" is the record of who did.
+    readonly_fields = [
+        "email",
+        "email_key",
+        "inbox_key",
+        "language",
+        "created_at",
+        "changed_at",
+        "changed_by",
+    ]
     inlines = [SubscriptionInline]
     actions = ["export_selected", "erase_selected"]
 
