@@ -7,6 +7,8 @@ URL the page is shown at (and so out of Referer headers and browser history), as
 PasswordResetConfirmView does.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,17 +17,20 @@ from django.urls import reverse
 from . import services
 from .app_settings import app_settings
 from .origin import client_ip
+from .tokens import TokenCheck
 
 LINK_COOKIE_SALT = "subscriptions.link-cookie"
 LINK_COOKIE_AGE = 3600  # long enough to read the page and press its button
 
 
-def stash_token(cookie: str, token: str, page: str, *, genuine: bool) -> HttpResponse:
-    """Redirect to `page` with the link's token in its cookie. Only a token we signed is
-    kept (a forged one could hold what no cookie header can carry); the page then says the
-    link is not valid, rather than showing an earlier link's page."""
+def stash_token(
+    cookie: str, token: str, page: str, *, check: Callable[[str], TokenCheck]
+) -> HttpResponse:
+    """Redirect to `page` with the link's token in its cookie. Only a token we signed for
+    the page's purpose (`check`) is kept: a forged one could hold what no cookie header can
+    carry. The page then says the link is not valid, rather than showing an earlier link's."""
     response = redirect(page)
-    if not genuine:
+    if check(token).object_id is None:
         response.delete_cookie(cookie, path=reverse(page))
         return response
     response.set_signed_cookie(

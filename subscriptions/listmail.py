@@ -67,9 +67,15 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return absolute_url(reverse("subscriptions:unsubscribe_link", args=[token]))
 
 
-def preferences_url(subscriber_id: int) -> str:
+def preferences_path(subscriber_id: int) -> str:
+    """The reader's preference-center link, as our pages show it."""
     token = make_preferences_token(subscriber_id)
-    return absolute_url(reverse("subscriptions:preferences_link", args=[token]))
+    return reverse("subscriptions:preferences_link", args=[token])
+
+
+def preferences_url(subscriber_id: int) -> str:
+    """The same link, whole, as emails carry it."""
+    return absolute_url(preferences_path(subscriber_id))
 
 
 def messages(

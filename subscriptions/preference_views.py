@@ -25,9 +25,8 @@ DATA_EXPORT_COOKIE = "data_export_link"
 
 @never_cache
 def preferences_link(request: HttpRequest, token: str) -> HttpResponse:
-    genuine = check_preferences_token(token).object_id is not None
     page = "subscriptions:preferences"
-    return links.stash_token(PREFERENCES_COOKIE, token, page, genuine=genuine)
+    return links.stash_token(PREFERENCES_COOKIE, token, page, check=check_preferences_token)
 
 
 @never_cache
@@ -99,9 +98,8 @@ def _page(
 
 @never_cache
 def data_export_link(request: HttpRequest, token: str) -> HttpResponse:
-    genuine = check_data_export_token(token).object_id is not None
     page = "subscriptions:data_export"
-    return links.stash_token(DATA_EXPORT_COOKIE, token, page, genuine=genuine)
+    return links.stash_token(DATA_EXPORT_COOKIE, token, page, check=check_data_export_token)
 
 
 @never_cache

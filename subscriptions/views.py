@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import abuse, links, services, typos
+from . import abuse, links, listmail, services, typos
 from .forms import (
     CONSENT_WORDING,
     FORM_EXPIRED,
@@ -24,7 +24,7 @@ from .forms import (
 )
 from .models import ConfirmationEmail, Subscription
 from .origin import client_ip, is_cross_site
-from .tokens import check_confirm_token, check_unsubscribe_token, make_preferences_token
+from .tokens import check_confirm_token, check_unsubscribe_token
 from .validation import printable
 
 # Each link's token waits in its own cookie (links.py) for the page's button.
@@ -103,8 +103,9 @@ def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> Http
 
 @never_cache
 def confirm_link(request: HttpRequest, token: str) -> HttpResponse:
-    genuine = check_confirm_token(token).object_id is not None
-    return links.stash_token(CONFIRM_COOKIE, token, "subscriptions:confirm", genuine=genuine)
+    return links.stash_token(
+        CONFIRM_COOKIE, token, "subscriptions:confirm", check=check_confirm_token
+    )
 
 
 @never_cache
@@ -137,8 +138,7 @@ def _confirm_done(
     context: dict[str, object] = {"result": result}
     subscriber_id = ConfirmationEmail.objects.subscriber_of(email_id)
     if subscriber_id is not None and (result.confirmed or result.already):
-        token = make_preferences_token(subscriber_id)
-        context["preferences_url"] = reverse("subscriptions:preferences_link", args=[token])
+        context["preferences_url"] = listmail.preferences_path(subscriber_id)
     return render(request, "subscriptions/confirm_done.html", context)
 
 
@@ -164,9 +164,8 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponse(_("This unsubscribe link is not valid."), status=400)
         services.unsubscribe(subscription_id=check.object_id, detail="one-click (RFC 8058)")
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
-    genuine = check_unsubscribe_token(token).object_id is not None
     return links.stash_token(
-        UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", genuine=genuine
+        UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", check=check_unsubscribe_token
     )
 
 
@@ -194,9 +193,6 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     context = {
         "subscription": subscription,
         "resubscribed": resubscribed,
-        "preferences_url": reverse(
-            "subscriptions:preferences_link",
-            args=[make_preferences_token(subscription.subscriber_id)],
-        ),
+        "preferences_url": listmail.preferences_path(subscription.subscriber_id),
     }
     return render(request, "subscriptions/unsubscribe.html", context)
