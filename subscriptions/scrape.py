@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from . import tally
 from .models import (
+    OUTBOX_KINDS,
     ConfirmationEmail,
     DataExportEmail,
     Newsletter,
@@ -88,7 +89,7 @@ def _emails(counts: dict[str, int]) -> Metric:
         "good or complained), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
-    for kind in (m.metric_kind for m in (ConfirmationEmail, WelcomeEmail, DataExportEmail)):
+    for kind in (m.metric_kind for m in OUTBOX_KINDS):
         for outcome in OUTCOMES:
             family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family

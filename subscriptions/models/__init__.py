@@ -5,6 +5,7 @@ counters without Redis (counters.py) and what erasure keeps (privacy.py)."""
 from .counters import RateCounter
 from .intake import RecordedSignUp
 from .outbox import (
+    OUTBOX_KINDS,
     ConfirmationEmail,
     DataExportEmail,
     OutboxItem,
@@ -15,6 +16,7 @@ from .outbox import (
 from .privacy import ErasedInbox
 from .provider import ProviderEvent, Suppression
 from .subscribers import (
+    RECEIVING,
     Consent,
     Event,
     Inbox,
@@ -26,6 +28,8 @@ from .subscribers import (
 from .tally import Tally
 
 __all__ = [
+    "OUTBOX_KINDS",
+    "RECEIVING",
     "ConfirmationEmail",
     "Consent",
     "DataExportEmail",

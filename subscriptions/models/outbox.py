@@ -138,3 +138,7 @@ class DataExportEmail(OutboxItem):
     class Meta(OutboxItem.Meta):
         verbose_name = _("data export email")
         verbose_name_plural = _("data export emails")
+
+
+# Every kind of queued email: what the metrics, recounts and a reader's data go through.
+OUTBOX_KINDS: tuple[type[OutboxItem], ...] = (ConfirmationEmail, WelcomeEmail, DataExportEmail)

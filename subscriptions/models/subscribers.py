@@ -25,7 +25,7 @@ class NewsletterQuerySet(models.QuerySet):
         any other list they get (so they can leave it there too)."""
         theirs = Q(
             subscriptions__subscriber=subscriber_id,
-            subscriptions__status__in=[Status.PENDING, Status.CONFIRMED],
+            subscriptions__status__in=RECEIVING,
         )
         return self.filter(Q(is_active=True, is_public=True) | theirs).distinct()
 
@@ -162,6 +162,11 @@ class Status(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     UNDELIVERABLE = "undeliverable", _("Undeliverable")
+
+
+# The statuses of a subscription that gets (or is about to get) the list's mail: what a
+# reader can leave, and what a provider's unsubscribe or rejection moves.
+RECEIVING = (Status.PENDING, Status.CONFIRMED)
 
 
 class SubscriptionQuerySet(models.QuerySet):

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 
 from .. import lifecycle
 from ..models import (
+    RECEIVING,
     Consent,
     Inbox,
     Newsletter,
@@ -29,7 +30,6 @@ from .welcome import queue_welcome_emails
 
 FROM_PREFERENCES = "preference center"
 # The statuses a reader gets mail in (or will, once confirmed): what "subscribed" means here.
-RECEIVING = (Status.PENDING, Status.CONFIRMED)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import bounces, lifecycle
 from ..app_settings import app_settings
-from ..models import ProviderEvent, Status, Subscription, Suppression
+from ..models import RECEIVING, ProviderEvent, Status, Subscription, Suppression
 from ..validation import address_key
 
 logger = logging.getLogger("subscriptions")
@@ -114,11 +114,7 @@ def _named_or_all(row: ProviderEvent) -> list[Subscription]:
 def _move(
     subscriptions: list[Subscription], to: Status, actor: str, detail: str, now: datetime
 ) -> int:
-    moving = [
-        s
-        for s in subscriptions
-        if s.status in (Status.PENDING, Status.CONFIRMED) and s.status != to
-    ]
+    moving = [s for s in subscriptions if s.status in RECEIVING and s.status != to]
     lifecycle.transition_many(
         subscriptions=moving, to=to, actor=actor, detail=detail[:500], now=now
     )

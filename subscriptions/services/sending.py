@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .. import dispatch, lifecycle, outbox, tally
 from ..models import (
+    OUTBOX_KINDS,
     ConfirmationEmail,
     DataExportEmail,
     OutboxItem,
@@ -190,7 +191,7 @@ def recount_tallies() -> dict[str, int]:
     counts: Counter[str] = Counter()
     for (newsletter_id, status), n in Subscription.objects.count_by_list_and_status().items():
         counts[tally.subscriptions(newsletter_id, status)] = n
-    for model in (ConfirmationEmail, WelcomeEmail, DataExportEmail):
+    for model in OUTBOX_KINDS:
         kind = model.metric_kind
         for state, n in model.objects.count_by_state().items():
             counts[tally.emails(kind, "queued")] += n  # every email was queued once
