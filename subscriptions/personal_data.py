@@ -5,12 +5,15 @@ A read: it changes nothing. Field names are plain English and stable, so the doc
 read by a person and loaded by a program; `format` and `version` name this layout.
 """
 
+import io
 import json
+import zipfile
 from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
+from django.http import HttpResponse
 from django.utils import timezone
 
 from .models import (
@@ -78,6 +81,29 @@ def as_json(subscriber: Subscriber, *, now: datetime | None = None) -> str:
 def filename(subscriber: Subscriber, now: datetime | None = None) -> str:
     # The id, not the address: file names end up in download folders and logs.
     return f"newsroom-data-{subscriber.pk}-{(now or timezone.now()):%Y%m%d}.json"
+
+
+def download(subscribers: list[Subscriber], *, now: datetime | None = None) -> HttpResponse:
+    """The file a reader or an editor downloads: one subscriber's document, or a zip of one
+    document each for several."""
+    now = now or timezone.now()
+    if len(subscribers) == 1:
+        body: bytes | str = as_json(subscribers[0], now=now)
+        content_type, name = "application/json; charset=utf-8", filename(subscribers[0], now)
+    else:
+        body, content_type = _zipped(subscribers, now), "application/zip"
+        name = f"newsroom-data-{len(subscribers)}-subscribers-{now:%Y%m%d}.zip"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _zipped(subscribers: list[Subscriber], now: datetime) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for subscriber in subscribers:
+            archive.writestr(filename(subscriber, now), as_json(subscriber, now=now))
+    return buffer.getvalue()
 
 
 def _subscription(s: Subscription) -> dict[str, Any]:

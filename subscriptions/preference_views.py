@@ -119,12 +119,7 @@ def data_export_download(request: HttpRequest) -> HttpResponse:
     subscriber = _exporting(request)
     if isinstance(subscriber, HttpResponse):
         return subscriber
-    response = HttpResponse(
-        personal_data.as_json(subscriber), content_type="application/json; charset=utf-8"
-    )
-    name = personal_data.filename(subscriber)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return personal_data.download([subscriber])
 
 
 def _exporting(request: HttpRequest) -> Subscriber | HttpResponse:

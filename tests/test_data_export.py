@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.test import Client
 
+from subscriptions import admin as subscriptions_admin
 from subscriptions import personal_data, services, tokens
 from subscriptions.forms import CONSENT_WORDING
 from subscriptions.models import DataExportEmail, Subscriber, Subscription
@@ -189,6 +190,18 @@ def test_an_editor_exports_one_subscriber_as_json_and_several_as_a_zip(client, r
     entries = LogEntry.objects.filter(user__username="ed-exporter")
     assert sorted(e.object_id for e in entries) == sorted(map(str, [reader.pk] * 2 + [other.pk]))
     assert all("Exported" in e.get_change_message() for e in entries)
+
+
+def test_an_export_of_too_many_subscribers_at_once_is_refused_with_a_message(
+    client, reader, monkeypatch
+):
+    monkeypatch.setattr(subscriptions_admin, "EXPORT_AT_ONCE", 1)
+    other = confirmed(client, OTHER)
+    editor = staff_client("view_subscriber", "export_subscriber", username="ed-exporter")
+    data = {"action": "export_selected", "_selected_action": [reader.pk, other.pk]}
+    answer = editor.post(ADMIN, data, follow=True)
+    assert "Select at most 1 subscriber to export at once." in answer.content.decode()
+    assert not answer.has_header("Content-Disposition") and not LogEntry.objects.exists()
 
 
 def test_send_me_my_data_emails_a_link_to_a_page_and_the_download(client, reader):
