@@ -90,6 +90,7 @@ def _page(
         "link_hours": app_settings.DATA_EXPORT_LINK_MAX_AGE // 3600,
         "interval_hours": app_settings.DATA_EXPORT_INTERVAL // 3600,
         "rows": rows(subscriber),
+        "address": subscriber.email,  # which spelling of their inbox this page is for
         "language": subscriber.language or get_language(),
         "wording": PREFERENCES_WORDING,
     }

@@ -230,6 +230,13 @@ def test_send_me_my_data_emails_a_link_to_a_page_and_the_download(client, reader
     assert len(document["subscriptions"]) == 2 and document["consents"]
 
 
+def test_the_data_page_says_when_we_no_longer_send_to_the_inbox(client, reader):
+    link = emailed_link(client, reader)
+    webhook(client, "hard_bounce", READER, "hard")  # after the link was sent
+    text = Client().get(link, follow=True).content.decode()
+    assert "that we no longer send to your inbox, and why" in text
+
+
 def test_the_data_link_stops_working_after_24_hours(client, reader):
     link = emailed_link(client, reader)
     browser = Client()

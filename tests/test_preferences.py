@@ -56,6 +56,7 @@ def test_the_link_in_a_list_email_opens_the_readers_lists_and_language(client, n
     page = reader.get("/preferences/")
     assert boxes(page) == (PUBLIC, {"daily", "weekly-review"})
     assert language_chosen(page) == "uk"
+    assert f"The newsletters we send to {ADDRESS}." in text(page)  # which inbox it is for
     subscription = Subscription.objects.get(newsletter__slug="daily")
     reader.get(f"/unsubscribe/{tokens.make_unsubscribe_token(subscription.pk)}/")
     unsubscribe_page = reader.get("/unsubscribe/").content.decode()
