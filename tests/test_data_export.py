@@ -3,28 +3,24 @@ the permission in the admin, and for readers through an emailed link that works 
 most one such email a day, never to a suppressed inbox, and nothing left after an erasure."""
 
 import base64
-import io
 import json
 import re
 import time
-import zipfile
 from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.core import mail, signing
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.test import Client
 
-from subscriptions import admin as subscriptions_admin
 from subscriptions import personal_data, services, tokens
 from subscriptions.forms import CONSENT_WORDING
 from subscriptions.models import DataExportEmail, Subscriber, Subscription
 from subscriptions.tasks import send_due
 
-from .support.helpers import found, latest_confirmation, sign_up, staff_client
+from .support.helpers import confirmed, found, latest_confirmation, sign_up
 from .support.provider_payloads import webhook_call
 from .support.webhooks import post_tracking
 
@@ -49,12 +45,6 @@ def reader(client, newsletters) -> Subscriber:
     send_due.apply()  # the welcome emails
     mail.outbox.clear()
     return Subscriber.objects.get(email=READER)
-
-
-def confirmed(client: Client, email: str) -> Subscriber:
-    sign_up(client, email, "daily")
-    services.confirm(email_id=latest_confirmation().pk)
-    return Subscriber.objects.get(email=email)
 
 
 def webhook(client: Client, case: str, recipient: str, event_id: str) -> None:
@@ -106,7 +96,7 @@ def without_time(document: dict) -> dict:
 
 
 def test_the_export_holds_the_readers_record_and_nothing_about_anyone_else(client, reader):
-    other = confirmed(client, OTHER)
+    other = confirmed(client, OTHER, "daily")
     services.unsubscribe(subscription_id=other.subscriptions.get().pk, actor="editor:sam")
     webhook(client, "soft_bounce", READER, "about-reader")
     webhook(client, "hard_bounce", OTHER, "about-other")  # their inbox is suppressed
@@ -156,52 +146,6 @@ def test_the_export_holds_provider_events_about_the_address_in_any_case(
     webhook(client, "soft_bounce", "olga@example.com", "someone-else")  # another address
     reported = [e["recipient"] for e in personal_data.document(olga)["provider_events"]]
     assert reported == ["ölga@example.com", "ÖLGA@EXAMPLE.COM"]
-
-
-def test_an_editor_without_the_export_permission_gets_no_export(reader):
-    viewer = staff_client("view_subscriber", "change_subscriber", username="ed-viewer")
-    assert "export_selected" not in viewer.get(ADMIN).content.decode()
-    data = {"action": "export_selected", "_selected_action": [reader.pk]}
-    refused = viewer.post(ADMIN, data)
-    assert refused["Content-Type"].startswith("text/html")  # the change list, or back to it
-    assert not refused.has_header("Content-Disposition")
-    assert not LogEntry.objects.exists()
-
-
-def test_an_editor_exports_one_subscriber_as_json_and_several_as_a_zip(client, reader):
-    other = confirmed(client, OTHER)
-    editor = staff_client("view_subscriber", "export_subscriber", username="ed-exporter")
-    assert "export_selected" in editor.get(ADMIN).content.decode()
-    one = editor.post(ADMIN, {"action": "export_selected", "_selected_action": [reader.pk]})
-    disposition = one["Content-Disposition"]
-    assert disposition.startswith("attachment; filename=") and disposition.endswith('.json"')
-    assert "@" not in disposition and "reader" not in disposition
-    assert without_time(json.loads(one.content)) == without_time(
-        json.loads(personal_data.as_json(reader))
-    )
-    data = {"action": "export_selected", "_selected_action": [reader.pk, other.pk]}
-    both = editor.post(ADMIN, data)
-    assert both["Content-Type"] == "application/zip" and "@" not in both["Content-Disposition"]
-    with zipfile.ZipFile(io.BytesIO(both.content)) as archive:
-        names = archive.namelist()
-        documents = [json.loads(archive.read(name)) for name in names]
-    assert len(names) == 2 and not any("@" in name for name in names)
-    assert sorted(d["subscriber"]["email"] for d in documents) == sorted([READER, OTHER])
-    entries = LogEntry.objects.filter(user__username="ed-exporter")
-    assert sorted(e.object_id for e in entries) == sorted(map(str, [reader.pk] * 2 + [other.pk]))
-    assert all("Exported" in e.get_change_message() for e in entries)
-
-
-def test_an_export_of_too_many_subscribers_at_once_is_refused_with_a_message(
-    client, reader, monkeypatch
-):
-    monkeypatch.setattr(subscriptions_admin, "EXPORT_AT_ONCE", 1)
-    other = confirmed(client, OTHER)
-    editor = staff_client("view_subscriber", "export_subscriber", username="ed-exporter")
-    data = {"action": "export_selected", "_selected_action": [reader.pk, other.pk]}
-    answer = editor.post(ADMIN, data, follow=True)
-    assert "Select at most 1 subscriber to export at once." in answer.content.decode()
-    assert not answer.has_header("Content-Disposition") and not LogEntry.objects.exists()
 
 
 def test_send_me_my_data_emails_a_link_to_a_page_and_the_download(client, reader):

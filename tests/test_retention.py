@@ -26,7 +26,7 @@ from subscriptions.models import (
 )
 from subscriptions.services import retention
 
-from .support.helpers import latest_confirmation, sign_up
+from .support.helpers import confirmed, latest_confirmation, sign_up
 from .support.provider_payloads import webhook_call
 from .support.webhooks import post_tracking
 
@@ -48,12 +48,6 @@ def signed_up(client, email: str, *slugs: str, days_ago: int = 0) -> Subscriber:
     age(Subscriber.objects.filter(pk=subscriber.pk), days_ago, "created_at")
     age(ConfirmationEmail.objects.filter(pk=latest_confirmation().pk), days_ago, "created_at")
     return subscriber
-
-
-def confirmed(client, email: str, *slugs: str) -> Subscriber:
-    sign_up(client, email, *slugs)
-    services.confirm(email_id=latest_confirmation().pk)
-    return Subscriber.objects.get(email=email)
 
 
 def lists_of(subscriber: Subscriber) -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.test import Client
 
 from subscriptions import services
 from subscriptions.abuse import FORM_TOKEN_SALT
-from subscriptions.models import ConfirmationEmail
+from subscriptions.models import ConfirmationEmail, Subscriber
 
 GOOD = "Thank you for signing up for this newsletter. We've sent you a confirmation email."
 BAD = "Please, enter correct email address"
@@ -86,6 +86,13 @@ def found(pattern: str, text: str) -> str:
     match = re.search(pattern, text)
     assert match, f"{pattern!r} not found"
     return match.group(1)
+
+
+def confirmed(client, email: str, *slugs: str) -> Subscriber:
+    """A reader who signed up for these lists and confirmed them."""
+    sign_up(client, email, *slugs)
+    services.confirm(email_id=latest_confirmation().pk)
+    return Subscriber.objects.get(email=email)
 
 
 def latest_confirmation() -> ConfirmationEmail:

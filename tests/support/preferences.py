@@ -6,10 +6,10 @@ import re
 from django.apps import apps
 from django.contrib.sessions.models import Session
 
-from subscriptions import services, tokens
+from subscriptions import tokens
 from subscriptions.models import Subscriber, Subscription
 
-from .helpers import found, latest_confirmation, sign_up
+from .helpers import confirmed, found
 
 ADDRESS = "reader@example.com"
 PUBLIC = {"daily", "explaining-ukraine", "weekly-review", "breaking"}
@@ -17,10 +17,8 @@ LINK_INVALID = "This link doesn't work"
 
 
 def confirmed_reader(client, *slugs: str) -> Subscriber:
-    """A reader who signed up for these lists and confirmed them."""
-    sign_up(client, ADDRESS, *slugs)
-    services.confirm(email_id=latest_confirmation().pk)
-    return Subscriber.objects.get()
+    """The reader (ADDRESS), signed up for these lists and confirmed."""
+    return confirmed(client, ADDRESS, *slugs)
 
 
 def open_page(client, subscriber_id: int):
