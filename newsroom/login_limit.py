@@ -48,14 +48,18 @@ def count_failure(sender: Any, request: HttpRequest | None = None, **kwargs: Any
     if request is None or getattr(request, "login_ip_blocked", False):
         return
     try:
-        ratelimit.hit(NAMESPACE, client_ip(request) or "unknown", settings.ADMIN_LOGIN_IP_LIMIT)
+        ratelimit.hit(
+            NAMESPACE,
+            client_ip(request) or ratelimit.UNKNOWN_CLIENT,
+            settings.ADMIN_LOGIN_IP_LIMIT,
+        )
     except Exception as exc:  # axes still counts in the database
         logger.warning("event=login_limit.unavailable error=%s", type(exc).__name__)
 
 
 def _over_limit(request: HttpRequest) -> bool:
     try:
-        ip = client_ip(request) or "unknown"
+        ip = client_ip(request) or ratelimit.UNKNOWN_CLIENT
         return ratelimit.exhausted(NAMESPACE, ip, settings.ADMIN_LOGIN_IP_LIMIT)
     except Exception as exc:  # fail open: axes still locks username + IP pairs
         logger.warning("event=login_limit.unavailable error=%s", type(exc).__name__)

@@ -114,7 +114,7 @@ def _ip_rate(ip: str | None) -> Verdict | None:
     if not app_settings.SIGNUP_IP_LIMITS:
         return None
     try:
-        within = ratelimit.within_limits(ip or "unknown")
+        within = ratelimit.within_limits(ip or ratelimit.UNKNOWN_CLIENT)
     except Exception as exc:
         # Fail open: losing real readers' sign-ups to a Redis outage is worse than a burst,
         # and the per-address cap in the database still protects every inbox.

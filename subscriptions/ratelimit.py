@@ -22,6 +22,8 @@ from .app_settings import app_settings
 NAMESPACE = "signup-ip"
 # Failed admin sign-ins per IP (newsroom/login_limit.py, with settings.ADMIN_LOGIN_IP_LIMIT).
 ADMIN_LOGIN_NAMESPACE = "admin-login-ip"
+# The one key every request without a client address is counted under.
+UNKNOWN_CLIENT = "unknown"
 
 
 def within_limits(ip: str) -> bool:

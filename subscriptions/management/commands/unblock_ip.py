@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from subscriptions import abuse, lifecycle
+from subscriptions import abuse, lifecycle, ratelimit
 
 
 class Command(BaseCommand):
@@ -16,12 +16,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("ip", help="the client address, as the logs show it")
+        parser.add_argument(
+            "ip",
+            help='the client address, as the logs show it; "unknown" for the requests that '
+            "came with none (a CLIENT_IP_HEADER the proxy doesn't send puts everyone there)",
+        )
         parser.add_argument("--by", default="operator", help="who lifts it, for the log")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            ip = str(ipaddress.ip_address(options["ip"].strip()))
+            ip = options["ip"].strip()
+            ip = ip if ip == ratelimit.UNKNOWN_CLIENT else str(ipaddress.ip_address(ip))
         except ValueError as exc:
             raise CommandError(f"{options['ip']!r} is not an IP address.") from exc
         lockouts = abuse.unblock_ip(ip=ip, actor=lifecycle.editor(options["by"]))
