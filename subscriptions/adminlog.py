@@ -1,5 +1,6 @@
-"""The admin's "Recent actions" without the addresses of deleted subscribers (erasure and
-retention). The entries stay, so who changed what and when is still on record.
+"""The admin's "Recent actions" without the addresses of deleted subscribers: `scrub` for one
+(erasure), AddressIndex for the thousands a retention run deletes. The entries stay, so who
+changed what and when is still on record.
 
 LogEntry keeps each object's name (an address, for a subscriber or a subscription) and change
 messages that name inline rows. Two LIKE scans of the whole log per subscriber took 10 ms each
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat
 
 from .models import Subscriber, Subscription
@@ -22,6 +23,16 @@ from .models import Subscriber, Subscription
 # An address as a log names it (normalised: ASCII, or Unicode letters with SMTPUTF8), ending
 # where a repr's arrow, a space or JSON's quote begins.
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def scrub(subscriber: Subscriber) -> None:
+    """One subscriber's entries (erasure, from the admin): the few whose text holds the
+    address, found by the database, then replaced where the address stands whole."""
+    naming = Q(object_repr__icontains=subscriber.email) | Q(
+        change_message__icontains=subscriber.email
+    )
+    _scrub_own([subscriber])
+    _scrub_entries(set(LogEntry.objects.filter(naming).values_list("pk", flat=True)), subscriber)
 
 
 class AddressIndex:
@@ -35,17 +46,7 @@ class AddressIndex:
         """As scrub_admin_log for each of `subscribers`, in the caller's transaction, before
         they are deleted: entries about them, or naming them, keep who did what and when."""
         self._catch_up()
-        types = ContentType.objects.get_for_models(Subscriber, Subscription)
-        LogEntry.objects.filter(
-            content_type=types[Subscriber], object_id__in=[str(s.pk) for s in subscribers]
-        ).update(object_repr=Concat(Value("erased subscriber #"), "object_id"))
-        # Entries about their subscriptions (erasure deletes them with the subscriber).
-        owners = Subscription.objects.filter(subscriber__in=subscribers)
-        owner = {str(pk): by for pk, by in owners.values_list("pk", "subscriber_id")}
-        about = LogEntry.objects.filter(content_type=types[Subscription], object_id__in=owner)
-        for pk, object_id in about.values_list("pk", "object_id"):
-            erased = f"erased subscriber #{owner[object_id]}"
-            LogEntry.objects.filter(pk=pk).update(object_repr=erased)
+        _scrub_own(subscribers)
         for subscriber in subscribers:
             naming = self._naming.get(subscriber.email.casefold())
             if naming:
@@ -59,6 +60,25 @@ class AddressIndex:
             for address in _ADDRESS.findall(f"{name}\n{message}"):
                 self._naming[address.casefold()].add(pk)
             self._after = pk
+
+
+def _scrub_own(subscribers: Sequence[Subscriber]) -> None:
+    """The entries about the subscribers themselves and about their subscriptions (erasure
+    deletes those with them), whatever their text says."""
+    types = ContentType.objects.get_for_models(Subscriber, Subscription)
+    LogEntry.objects.filter(
+        content_type=types[Subscriber], object_id__in=[str(s.pk) for s in subscribers]
+    ).update(object_repr=Concat(Value("erased subscriber #"), "object_id"))
+    owned = Subscription.objects.filter(subscriber__in=subscribers).values_list(
+        "subscriber_id", "pk"
+    )
+    theirs: defaultdict[int, list[str]] = defaultdict(list)
+    for subscriber_id, pk in owned:
+        theirs[subscriber_id].append(str(pk))
+    for subscriber_id, ids in theirs.items():
+        LogEntry.objects.filter(content_type=types[Subscription], object_id__in=ids).update(
+            object_repr=f"erased subscriber #{subscriber_id}"
+        )
 
 
 def _scrub_entries(pks: set[int], subscriber: Subscriber) -> None:

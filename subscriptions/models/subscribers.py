@@ -86,12 +86,22 @@ class Newsletter(models.Model):
         return bool(self.welcome_subject.strip() and self.welcome_body.strip())
 
 
+class InboxQuerySet(models.QuerySet):
+    def unused(self, keys: set[str] | list[str]) -> "InboxQuerySet":
+        """Those among `keys` no subscriber's spelling reaches any more (erasure, retention):
+        the row names the address, so it goes with the last of them."""
+        used = Subscriber.objects.filter(inbox_key__in=keys).values("inbox_key")
+        return self.filter(key__in=keys).exclude(key__in=used)
+
+
 class Inbox(models.Model):
     """One inbox, whatever spelling of its address reached it (validation.inbox_key): the row
     sign-ups lock, so two sign-ups of two variants of one address are decided one after the
     other, and the daily cap and cooldown hold per inbox."""
 
     key = models.CharField(max_length=254, unique=True)
+
+    objects = InboxQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.key

@@ -22,6 +22,7 @@ from ..models import (
 )
 from .provider_intake import apply_now
 from .signup import ConsentInput, sign_up
+from .signup_plan import locked_subscriber
 from .welcome import queue_welcome_emails
 
 logger = logging.getLogger("subscriptions")
@@ -133,7 +134,7 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
     queued emails and sign-ups not yet processed go. A log line with ids and the actor
     remains, and a keyed hash of the inbox, so that no import puts the address back on a
     list (erasure.erased_addresses); only the person's own confirmed sign-up lifts that."""
-    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    subscriber = locked_subscriber(subscriber_id)
     if subscriber is not None:
         ErasedInbox.objects.update_or_create(
             key_hash=erasure.inbox_hash(subscriber.inbox_key),
@@ -156,9 +157,8 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
         tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
     deleted, _ = Subscriber.objects.filter(pk=subscriber_id).delete()
-    # The inbox row names the address too; other spellings of it may still need it.
-    if subscriber and not Subscriber.objects.filter(inbox_key=subscriber.inbox_key).exists():
-        Inbox.objects.filter(key=subscriber.inbox_key).delete()
+    if subscriber is not None:
+        Inbox.objects.unused([subscriber.inbox_key]).delete()
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
     return bool(deleted)
@@ -167,4 +167,4 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
 def scrub_admin_log(subscriber: Subscriber) -> None:
     """Within the caller's transaction, before the subscriber is deleted: their admin log
     entries keep who did what and when, without the address (adminlog.py)."""
-    adminlog.AddressIndex().scrub([subscriber])
+    adminlog.scrub(subscriber)

@@ -18,7 +18,6 @@ from .. import lifecycle
 from ..models import (
     RECEIVING,
     Consent,
-    Inbox,
     Newsletter,
     Status,
     Subscriber,
@@ -26,6 +25,7 @@ from ..models import (
     Suppression,
 )
 from .signup import ConsentInput, sign_up
+from .signup_plan import locked_subscriber
 from .welcome import queue_welcome_emails
 
 FROM_PREFERENCES = "preference center"
@@ -55,7 +55,7 @@ def update_preferences(
     """Make the reader's lists the ones ticked, and their emails' language the one chosen.
     Only lists offered on public forms can be added; any list they get can be left. None
     when the subscriber is gone (erased)."""
-    subscriber = _locked_subscriber(subscriber_id)
+    subscriber = locked_subscriber(subscriber_id)
     if subscriber is None:
         return None
     now = now or timezone.now()
@@ -88,7 +88,7 @@ def unsubscribe_all(
     *, subscriber_id: int, actor: str = lifecycle.READER, now: datetime | None = None
 ) -> list[str]:
     """Leave every list at once (GDPR Art. 7(3): as easy as joining); the names of those left."""
-    subscriber = _locked_subscriber(subscriber_id)
+    subscriber = locked_subscriber(subscriber_id)
     if subscriber is None:
         return []
     leaving = [s for s in _current_subscriptions(subscriber).values() if s.status in RECEIVING]
@@ -104,16 +104,6 @@ def _leave(
         subscriptions=subscriptions, to=Status.UNSUBSCRIBED, actor=actor, detail=detail, now=now
     )
     return [s.newsletter.name for s in subscriptions]
-
-
-def _locked_subscriber(subscriber_id: int) -> Subscriber | None:
-    # The inbox first, then the subscriber: the order a sign-up locks them in, so the two
-    # wait for each other instead of deadlocking.
-    key = Subscriber.objects.filter(pk=subscriber_id).values_list("inbox_key", flat=True).first()
-    if key is None:
-        return None
-    list(Inbox.objects.select_for_update().filter(key=key))
-    return Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
 
 
 def _current_subscriptions(subscriber: Subscriber) -> dict[int, Subscription]:

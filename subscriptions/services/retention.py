@@ -146,9 +146,7 @@ def _delete_subscribers(chunk: QuerySet[Subscriber], *, log: adminlog.AddressInd
     Subscriber.objects.filter(pk__in=list(gone)).delete()
     # The inbox row names the address too; as erasure does, it goes unless another spelling
     # of the address still needs it.
-    emptied = set(gone.values())
-    still_used = Subscriber.objects.filter(inbox_key__in=emptied).values("inbox_key")
-    Inbox.objects.filter(key__in=emptied).exclude(key__in=still_used).delete()
+    Inbox.objects.unused(set(gone.values())).delete()
     return len(gone)
 
 

@@ -35,6 +35,17 @@ class Entry(Protocol):
     def newsletter_ids(self) -> Sequence[int]: ...
 
 
+def locked_subscriber(subscriber_id: int) -> Subscriber | None:
+    """One existing subscriber, locked as a sign-up locks: the inbox first, then the
+    subscriber, so a flow changing them (preferences, erasure) and a sign-up of the address
+    wait for each other instead of deadlocking."""
+    key = Subscriber.objects.filter(pk=subscriber_id).values_list("inbox_key", flat=True).first()
+    if key is None:
+        return None
+    list(Inbox.objects.select_for_update().filter(key=key))
+    return Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+
+
 def locked_subscribers(emails: Sequence[str]) -> dict[str, Subscriber]:
     """The subscriber of each address, created where missing, every row locked.
 
