@@ -135,5 +135,5 @@ def unblock_ip(*, ip: str, actor: str) -> int:
 
 
 def reset_limits() -> None:
-    """Clear the per-IP counters (tests, and an operator lifting a block)."""
+    """Clear every per-IP counter (tests; an operator lifts one address with unblock_ip)."""
     ratelimit.reset()

@@ -104,5 +104,5 @@ def clear(namespace: str, key: str, spec: str) -> None:
 
 
 def reset() -> None:
-    """Clear the counters (tests, and an operator lifting a block)."""
+    """Clear every counter (tests; an operator lifts one address with `clear`)."""
     _limiter(app_settings.rate_limit_storage_url).storage.reset()

@@ -30,7 +30,7 @@ def request_data_export(*, subscriber_id: int, now: datetime | None = None) -> b
         return False
     now = now or timezone.now()
     since = now - timedelta(seconds=app_settings.DATA_EXPORT_INTERVAL)
-    if subscriber.data_export_emails.filter(created_at__gt=since).exists():
+    if subscriber.data_export_emails.created_since(since).exists():
         logger.info("event=data_export.not_again subscriber=%s", subscriber.pk)
         return False
     email = DataExportEmail.objects.create(

@@ -94,17 +94,19 @@ def _last_lift(inbox: str, *, after: datetime) -> datetime | None:
 
 
 def _named_or_all(row: ProviderEvent) -> list[Subscription]:
-    """The subscriptions the message was for, from the metadata we sent it with; every one of
-    the recipient's address when it names none (a message sent before metadata was kept)."""
+    """The subscriptions the message was for, from the metadata we sent it with. Every one of
+    the recipient's address only when it carries none (a message sent before metadata was
+    kept); a message whose metadata names no subscription (a reader's data link, and any
+    later kind with no list) touches none."""
     meta = row.metadata if isinstance(row.metadata, dict) else {}
-    if "data_export" in meta:
-        return []  # a reader's link to their data: no list hangs on it
     named = Q()
     if str(meta.get("subscription", "")).isdigit():
         named |= Q(pk=int(meta["subscription"]))
     if str(meta.get("confirmation_request", "")).isdigit():
         named |= Q(confirmation_emails=int(meta["confirmation_request"]))
     mine = Subscription.objects.filter(subscriber__email_key=address_key(row.recipient))
+    if meta and not named:
+        return []
     ids = set((mine.filter(named) if named else mine).values_list("pk", flat=True))
     # Locked apart from the lookup: PostgreSQL allows no FOR UPDATE over a join's DISTINCT.
     locked = Subscription.objects.select_for_update(of=("self",)).filter(pk__in=ids)
