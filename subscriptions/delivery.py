@@ -41,6 +41,7 @@ class _Refuse(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
+    # Its metric_kind names it in metrics and log lines (event=<kind>.<outcome>).
     kind: type[OutboxItem]
     # The inbox key (models.Inbox) each claimed row is for, by id.
     inboxes: Callable[[list[Any]], dict[int, str]]
@@ -48,7 +49,6 @@ class Delivery:
     compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
     # What a refusal of the address means for the kind.
     refuse: _Refuse
-    log_event: str  # log lines read event=<log_event>.<outcome>
 
 
 def backoff(attempt: int) -> float:
@@ -87,7 +87,7 @@ def send_due(delivery: Delivery, *, budget: float = 20.0) -> int:
     if over:
         dispatch.enqueue(services.SEND_DUE_TASK)
     if taken:
-        logger.info("event=outbox.send_due kind=%s taken=%s", delivery.log_event, taken)
+        logger.info("event=outbox.send_due kind=%s taken=%s", delivery.kind.metric_kind, taken)
     return taken
 
 
@@ -162,7 +162,7 @@ def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
         services.record_failed(kind=delivery.kind, item_id=item.pk, reason=reason)
         return "failed"
     if not isinstance(exc, AnymailError):
-        logger.error("event=%s.error id=%s", delivery.log_event, item.pk, exc_info=exc)
+        logger.error("event=%s.error id=%s", delivery.kind.metric_kind, item.pk, exc_info=exc)
     if _past_retry_window(item):
         return _give_up(delivery, item, actor, reason)
     countdown = backoff(item.attempts)
@@ -192,7 +192,7 @@ def _log(
     logger.log(
         level,
         "event=%s.%s id=%s attempt=%s%s",
-        delivery.log_event,
+        delivery.kind.metric_kind,
         outcome,
         item.pk,
         item.attempts,

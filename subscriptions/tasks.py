@@ -76,7 +76,6 @@ CONFIRMATIONS = delivery.Delivery(
     inboxes=_readers_inboxes,
     compose=_confirmation_messages,
     refuse=services.record_undeliverable,
-    log_event="confirmation",
 )
 
 
@@ -94,7 +93,6 @@ WELCOMES = delivery.Delivery(
     inboxes=_welcome_inboxes,
     compose=_welcome_messages,
     refuse=services.record_welcome_undeliverable,
-    log_event="welcome",
 )
 
 
@@ -108,7 +106,6 @@ DATA_EXPORTS = delivery.Delivery(
     inboxes=_readers_inboxes,
     compose=_data_export_messages,
     refuse=services.record_data_export_undeliverable,
-    log_event="data_export",
 )
 
 
