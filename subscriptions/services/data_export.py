@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .. import dispatch, tally
 from ..app_settings import app_settings
 from ..models import DataExportEmail, Subscriber
-from .sending import SEND_DUE_TASK
+from .sending import queue
 
 logger = logging.getLogger("subscriptions")
 
@@ -33,10 +32,7 @@ def request_data_export(*, subscriber_id: int, now: datetime | None = None) -> b
     if subscriber.data_export_emails.created_since(since).exists():
         logger.info("event=data_export.not_again subscriber=%s", subscriber.pk)
         return False
-    email = DataExportEmail.objects.create(
-        subscriber=subscriber, created_at=now, language=subscriber.language
-    )
-    tally.add({tally.emails(DataExportEmail.metric_kind, "queued"): 1})
+    row = DataExportEmail(subscriber=subscriber, created_at=now, language=subscriber.language)
+    [email] = queue(DataExportEmail, [row])
     logger.info("event=data_export.queued id=%s subscriber=%s", email.pk, subscriber.pk)
-    dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
     return True

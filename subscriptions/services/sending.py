@@ -4,13 +4,16 @@ means is particular to a kind, so each kind has its own flow for that."""
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import dispatch, lifecycle, outbox, tally
+from ..app_settings import app_settings
 from ..models import (
     OUTBOX_KINDS,
     ConfirmationEmail,
@@ -26,6 +29,19 @@ logger = logging.getLogger("subscriptions")
 
 # Sends every kind's due rows: woken after rows are queued, at a retry's time, and by beat.
 SEND_DUE_TASK = "subscriptions.tasks.send_due"
+
+
+_Item = TypeVar("_Item", bound=OutboxItem)
+
+
+def queue(kind: type[_Item], rows: Iterable[_Item]) -> list[_Item]:
+    """Within the caller's transaction: store new rows of one kind, count them queued, and
+    wake the sender once they are committed. Every kind is queued through here."""
+    items = kind.objects.bulk_create(rows)
+    if items:
+        _count(kind, "queued", len(items))
+        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
+    return items
 
 
 def claim(*, kind: type[OutboxItem], item_id: int, now: datetime | None = None) -> bool:

@@ -16,10 +16,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone, translation
 
-from .. import dispatch, lifecycle, tally
-from ..app_settings import app_settings
+from .. import lifecycle
 from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscriber, Subscription
-from .sending import SEND_DUE_TASK
+from .sending import queue
 from .signup_plan import Plan, Planned, load_state, locked_subscribers
 
 logger = logging.getLogger("subscriptions")
@@ -104,8 +103,7 @@ def _give_consents(
 
 
 def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
-    emails = ConfirmationEmail.objects.bulk_create(p.email for p in planned if p.email)
-    tally.add({tally.emails(ConfirmationEmail.metric_kind, "queued"): len(emails)})
+    emails = queue(ConfirmationEmail, (p.email for p in planned if p.email))
     through = ConfirmationEmail.subscriptions.through
     through.objects.bulk_create(
         through(confirmationemail=p.email, subscription=s) for p in planned for s in p.lists
@@ -117,8 +115,6 @@ def _queue_confirmations(planned: list[Planned], now: datetime) -> None:
             p.subscriber.pk,
             ",".join(str(s.newsletter_id) for s in p.lists),
         )
-    if emails:
-        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
 
 
 def sign_up(

@@ -6,10 +6,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from .. import dispatch, tally
-from ..app_settings import app_settings
 from ..models import Subscription, WelcomeEmail
-from .sending import SEND_DUE_TASK
+from .sending import queue
 
 logger = logging.getLogger("subscriptions")
 
@@ -19,16 +17,14 @@ def queue_welcome_emails(
 ) -> list[WelcomeEmail]:
     """One welcome email per newly confirmed subscription whose list has one; the caller's
     transaction holds them, so a confirmation never commits without its welcome emails."""
-    emails = WelcomeEmail.objects.bulk_create(
-        WelcomeEmail(subscription=s, created_at=now, language=language)
-        for s in subscriptions
-        if s.newsletter.has_welcome
+    emails = queue(
+        WelcomeEmail,
+        (
+            WelcomeEmail(subscription=s, created_at=now, language=language)
+            for s in subscriptions
+            if s.newsletter.has_welcome
+        ),
     )
-    if emails:
-        tally.add({tally.emails(WelcomeEmail.metric_kind, "queued"): len(emails)})
-        for email in emails:
-            logger.info(
-                "event=welcome.queued id=%s subscription=%s", email.pk, email.subscription_id
-            )
-        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
+    for email in emails:
+        logger.info("event=welcome.queued id=%s subscription=%s", email.pk, email.subscription_id)
     return emails
