@@ -1,14 +1,16 @@
 """Right to erasure: after an erase, the address is nowhere in the database."""
 
 import json
+import threading
+import time
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
-from subscriptions import services
+from subscriptions import adminlog, services
 from subscriptions.models import RecordedSignUp, Subscriber, Subscription
 
 from .support.helpers import latest_confirmation, sign_up
@@ -102,3 +104,43 @@ def test_erasing_takes_waiting_sign_ups_of_the_address_in_any_case(newsletters):
         )
     services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
     assert list(RecordedSignUp.objects.values_list("email", flat=True)) == ["other@example.com"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_erasure_and_a_sign_up_of_the_address_at_the_same_moment_both_finish(
+    client, newsletters, monkeypatch
+):
+    # Erasure once locked the subscriber before the inbox, the other order from a sign-up's:
+    # on PostgreSQL the two deadlocked and the editor got an error page.
+    sign_up(client, "both@example.com", "daily")
+    subscriber = Subscriber.objects.get()
+    erasing, scrubbing = threading.Event(), adminlog.scrub
+
+    def slow_scrub(who):
+        erasing.set()
+        time.sleep(0.5)  # the sign-up arrives now
+        scrubbing(who)
+
+    monkeypatch.setattr(adminlog, "scrub", slow_scrub)
+    failures: list[str] = []
+
+    def reader() -> None:
+        erasing.wait(10)
+        try:
+            services.sign_up(
+                email="both@example.com", newsletters=[newsletters["weekly-review"]], consent=None
+            )
+        except Exception as error:
+            failures.append(repr(error))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert services.erase_subscriber(subscriber_id=subscriber.pk, actor="editor:kate")
+    finally:
+        thread.join()
+    assert failures == []
+    [again] = Subscriber.objects.all()  # the sign-up after the erasure, afresh
+    assert again.pk != subscriber.pk
