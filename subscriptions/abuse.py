@@ -129,7 +129,8 @@ def unblock_ip(*, ip: str, actor: str) -> int:
     records went; the rate-limit counters say nothing of what they held."""
     ratelimit.clear(ratelimit.NAMESPACE, ip, app_settings.SIGNUP_IP_LIMITS)
     ratelimit.clear(ratelimit.ADMIN_LOGIN_NAMESPACE, ip, settings.ADMIN_LOGIN_IP_LIMIT)
-    lockouts = axes_reset(ip=ip)
+    # axes keeps a real address, or none: "unknown" is only our limits' key.
+    lockouts = 0 if ip == ratelimit.UNKNOWN_CLIENT else axes_reset(ip=ip)
     logger.info("event=ip.unblocked ip=%s lockouts=%s actor=%s", ip, lockouts, actor)
     return lockouts
 
