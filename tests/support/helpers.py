@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 from django.core import signing
 from django.test import Client
 
-from subscriptions import services
+from subscriptions import services, tokens
 from subscriptions.abuse import FORM_TOKEN_SALT
 from subscriptions.models import ConfirmationEmail, Subscriber
 
@@ -93,6 +93,14 @@ def confirmed(client, email: str, *slugs: str) -> Subscriber:
     sign_up(client, email, *slugs)
     services.confirm(email_id=latest_confirmation().pk)
     return Subscriber.objects.get(email=email)
+
+
+def preferences_link_for(text: str, before: str = "") -> int | None:
+    """Whose preference center the link in `text` (after `before`, e.g. the site's origin)
+    opens. Compared by what the token says, not by signing it again: a token carries the
+    second it was signed in, and the next second signs another."""
+    token = found(rf"{re.escape(before)}/preferences/([^/\"\s]+)/", text)
+    return tokens.check_preferences_token(token).object_id
 
 
 def latest_confirmation() -> ConfirmationEmail:
