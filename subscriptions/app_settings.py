@@ -62,7 +62,7 @@ class Defaults:
     # nothing.
     CONFIRMATION_COOLDOWN: int = 600
     # Stored with each consent; bump it when the consent wording changes.
-    CONSENT_VERSION: str = "2026-11"
+    CONSENT_VERSION: str = "2026-12"
     # Addresses with a non-ASCII local part (SMTPUTF8) need a provider that supports them.
     ALLOW_SMTPUTF8: bool = False
     # Bytes a reader-facing page accepts in a request body (the admin and webhooks excepted).

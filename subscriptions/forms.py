@@ -4,6 +4,7 @@ The view that answers a sign-up and the template tag that draws forms share Form
 reader who got an error sees their own form again, filled in as they left it.
 """
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,7 @@ from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalog import offered_lists
@@ -25,13 +26,12 @@ _UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x20\x7f-\x9f]")
 
 EMAIL_ERROR = _("Please, enter correct email address")
 NEWSLETTER_ERROR = _("Please choose at least one newsletter")
+# The second step a check that a fast person can trip asks for (abuse.py).
 FORM_EXPIRED = _("This form has expired. Please press Subscribe again.")
 PRESS_AGAIN = _("Please press Subscribe again.")
-# Shown beside every form and stored verbatim with each consent (GDPR Art. 7(1)).
-# Bump CONSENT_VERSION whenever this text changes.
-CONSENT_WORDING = _(
-    "We will email you this newsletter and nothing else. "
-    "You can unsubscribe with one click from any email."
+CAPTCHA_NEEDED = _(
+    "Many sign-ups came from your network just now. "
+    "Please complete the check below and press Subscribe again."
 )
 
 
@@ -97,31 +97,52 @@ class SubscribeForm(forms.Form):
         return {("form" if f == "__all__" else f): str(e[0]) for f, e in self.errors.items()}
 
 
+def over_limit_message(retry_after: int) -> str:
+    minutes = math.ceil(retry_after / 60)
+    if minutes <= 90:
+        wait = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    else:
+        hours = math.ceil(retry_after / 3600)
+        wait = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    return gettext(
+        "Too many sign-ups came from your network in a short time. Many people can share "
+        "one network address: an office, a university, a mobile network. "
+        "Please try again in %(wait)s."
+    ) % {"wait": wait}
+
+
 @dataclass(frozen=True)
 class Answer:
     """The public answer to an accepted sign-up: the same whatever became of the address."""
 
     heading: str
     message: str
-    suggestion: str = ""  # "Did you mean …?" for a likely typo in the domain
-    suggested_email: str = ""
 
     def as_json(self) -> dict[str, str]:
-        return {key: value for key, value in asdict(self).items() if value}
+        return asdict(self)
 
 
-def success_answer(suggested_email: str = "") -> Answer:
-    suggestion = ""
-    if suggested_email:
-        suggestion = gettext("Did you mean %(address)s?") % {"address": suggested_email}
+def success_answer() -> Answer:
     return Answer(
-        heading=gettext("Successfully subscribed"),
-        message=gettext(
-            "Thank you for signing up for this newsletter. We've sent you a confirmation email."
-        ),
-        suggestion=suggestion,
-        suggested_email=suggested_email,
+        heading=gettext("Almost done"),
+        message=gettext("Check your inbox and press the button in our email."),
     )
+
+
+@dataclass(frozen=True)
+class TypoQuestion:
+    """ "Did you mean …?" for a likely typo in a common domain, asked before anything is
+    recorded; the reader takes the suggestion or keeps what they typed."""
+
+    typed: str
+    suggested: str
+
+    @property
+    def message(self) -> str:
+        return gettext("Did you mean %(address)s?") % {"address": self.suggested}
+
+    def as_json(self) -> dict[str, str]:
+        return {"message": self.message, "typed": self.typed, "suggested": self.suggested}
 
 
 @dataclass(frozen=True)
@@ -135,3 +156,5 @@ class FormState:
     selected: frozenset[str] = frozenset()
     errors: Mapping[str, str] = field(default_factory=dict)
     success: Answer | None = None
+    question: TypoQuestion | None = None
+    captcha: bool = False  # over the per-IP limit: the form shows the captcha

@@ -11,7 +11,16 @@ from prometheus_client import Counter, Histogram
 
 SIGNUPS_BLOCKED = Counter(
     "newsroom_signups_blocked",
-    "Sign-ups the abuse pipeline dropped (the reader got the normal answer), by step.",
+    "Sign-ups the abuse pipeline stopped, by step: honeypot (dropped with the normal answer); "
+    "form_token, form_expired, too_fast, too_fast_again (asked to press Subscribe again); "
+    "captcha (over the per-IP limit, asked to solve the captcha); ip_rate (over the per-IP "
+    "limit, told when to try again).",
+    ["reason"],
+)
+SECOND_STEPS_COMPLETED = Counter(
+    "newsroom_signups_second_step_completed",
+    "Sign-ups that passed after the pipeline asked for a second step, by the step that "
+    "asked: the people a silent drop would have lost.",
     ["reason"],
 )
 REQUEST_SECONDS = Histogram(

@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.utils import timezone
 
+from . import consent
 from .models import (
     ConfirmationEmail,
     Consent,
@@ -45,7 +46,11 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
         "subscriptions": [_subscription(s) for s in subscriptions],
         "consents": [
             _fields(c, "id", "given_at", "page_url", "form_id", "ip_address", "user_agent")
-            | {"wording": c.wording, "wording_version": c.version}
+            | {
+                "wording": c.wording,
+                "wording_version": c.version,
+                "wording_version_meant": consent.meaning(c.version),
+            }
             for c in Consent.objects.filter(subscriber=subscriber).order_by("given_at", "pk")
         ],
         "events": [

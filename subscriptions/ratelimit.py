@@ -9,6 +9,7 @@ round trip is most of what a sign-up request costs. Elsewhere each limit is hit 
 through the library.
 """
 
+import math
 import time
 from functools import cache
 from typing import Any
@@ -58,6 +59,22 @@ def _acquire_in_one_round_trip(
         if isinstance(result, Exception):
             raise result
     return [bool(acquired) for acquired in results]
+
+
+def retry_after(ip: str) -> int:
+    """Whole seconds until `ip` may sign up again: when the last of its exhausted sign-up
+    limits frees a place. Read only for a refused hit, so a sign-up never pays for it."""
+    limiter = _limiter(app_settings.rate_limit_storage_url)
+    now = time.time()
+    waits = [
+        stats.reset_time - now
+        for stats in (
+            limiter.get_window_stats(item, NAMESPACE, ip)
+            for item in _items(app_settings.SIGNUP_IP_LIMITS)
+        )
+        if stats.remaining <= 0
+    ]
+    return max(1, math.ceil(max(waits, default=1)))
 
 
 def hit(namespace: str, key: str, spec: str) -> None:

@@ -1,7 +1,9 @@
-"""'Did you mean …@gmail.com?' for common domain typos. A hint only: never blocks a sign-up.
+"""'Did you mean …@gmail.com?' for common domain typos, asked before anything is recorded.
 
-difflib from the standard library does the fuzzy match; the list is the mailbox providers
-our readers use most.
+The reader takes the suggestion or keeps what they typed; nothing is refused. difflib from the
+standard library does the fuzzy match; the list is the mailbox providers our readers use
+most. static/js/subscribe.js asks the same question before it sends anything: it gets this
+list with the form token and counts matches as difflib does (a browser test compares the two).
 """
 
 from difflib import get_close_matches

@@ -4,7 +4,9 @@ Links from emails are opened by scanners as well as people, so a GET here never 
 anything: it shows a page whose button POSTs.
 """
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from dataclasses import replace
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -13,13 +15,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import abuse, links, listmail, services, typos
+from . import abuse, captcha, consent, links, listmail, services, typos
 from .forms import (
-    CONSENT_WORDING,
+    CAPTCHA_NEEDED,
     FORM_EXPIRED,
     PRESS_AGAIN,
     FormState,
     SubscribeForm,
+    TypoQuestion,
+    over_limit_message,
     success_answer,
 )
 from .models import ConfirmationEmail, Subscription
@@ -41,64 +45,139 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if wants_json:
             return JsonResponse({"ok": False, "message": message}, status=403)
         return render(request, "subscriptions/refused.html", {"message": message}, status=403)
-    form = SubscribeForm(request.POST)
+    fields = _with_chosen_email(request.POST)
+    form = SubscribeForm(fields)
+    question, verdict = None, None
     if form.is_valid():
-        # Runs after validation, so bad input still gets its message; everything the pipeline
-        # blocks gets the normal answer below, with nothing stored or sent.
-        verdict = abuse.check(request.POST.dict(), ip=client_ip(request))
-        if verdict.expired:
-            form.add_error(None, FORM_EXPIRED)
-        elif verdict.too_soon_again:
-            form.add_error(None, PRESS_AGAIN)
-        elif verdict.allowed:
+        # Asked before the pipeline runs and before anything is recorded; from the typed
+        # text alone, so the question is the same whether or not the address is known.
+        question = _typo_question(form.cleaned_data["email"], fields)
+    if form.is_valid() and question is None:
+        verdict = abuse.check(_single(fields), ip=client_ip(request))
+        if verdict.allowed:
+            newsletters = form.newsletters
             services.record_sign_up(
                 email=form.cleaned_data["email"],
-                newsletter_ids=[n.pk for n in form.newsletters],
+                newsletter_ids=[n.pk for n in newsletters],
                 consent=links.consent(
                     request,
                     page_url=form.cleaned_data["page"],
                     form_id=form.cleaned_data["form_id"],
-                    wording=str(CONSENT_WORDING),
+                    wording=consent.wording([n.name for n in newsletters]),
                 ),
                 language=get_language() or "",
             )
-    return _answer(request, form, wants_json)
+    if verdict is not None and verdict.over_limit:
+        back = form.cleaned_data["page"] or "/"
+        return _over_limit(request, back, verdict.retry_after, wants_json)
+    return _answer(request, fields, form, verdict, question, wants_json)
+
+
+def _with_chosen_email(data: QueryDict) -> QueryDict:
+    """The submission with the reader's answer to "Did you mean …?" applied: the address
+    they chose (the suggestion, or what they typed) is the one they checked."""
+    if "email_choice" not in data:
+        return data
+    fields = data.copy()
+    choice = data.get("email_choice", "")
+    fields["email"] = fields["email_checked"] = choice
+    return fields
+
+
+def _single(fields: QueryDict) -> dict[str, str]:
+    """Each field's last value, as the abuse pipeline reads a submission."""
+    return {key: str(value) for key, value in fields.items()}
+
+
+def _typo_question(email: str, fields: QueryDict) -> TypoQuestion | None:
+    if fields.get("email_checked") == fields.get("email"):
+        return None  # the reader chose this address on the question's page
+    suggested = typos.suggest(email)
+    return TypoQuestion(typed=email, suggested=suggested) if suggested else None
 
 
 @never_cache
 def form_token(request: HttpRequest) -> JsonResponse:
-    """A fresh signed render time, for forms on pages served from a cache."""
-    return JsonResponse({"token": abuse.make_form_token()})
+    """A fresh signed page-view time, for forms on pages served from a cache; and the
+    domains subscribe.js checks for typos before anything is sent (the one list, typos.py)."""
+    return JsonResponse({"token": abuse.make_form_token(), "typo_domains": typos.COMMON_DOMAINS})
 
 
-def _answer(request: HttpRequest, form: SubscribeForm, wants_json: bool) -> HttpResponse:
-    fields = request.POST.dict()
-    ok = form.is_valid()
-    answer = success_answer(typos.suggest(form.cleaned_data["email"]) or "") if ok else None
+def _answer(
+    request: HttpRequest,
+    fields: QueryDict,
+    form: SubscribeForm,
+    verdict: abuse.Verdict | None,
+    question: TypoQuestion | None,
+    wants_json: bool,
+) -> HttpResponse:
+    errors = form.error_messages()
+    if verdict is not None and verdict.press_again:
+        errors = {"form": str(FORM_EXPIRED if verdict.expired else PRESS_AGAIN)}
+    needs_captcha = verdict is not None and verdict.needs_captcha
+    if needs_captcha:
+        errors = {"form": str(CAPTCHA_NEEDED)}
+    answer = None if errors or question else success_answer()
+    status = 429 if needs_captcha else 400 if errors else 200
+    token = abuse.token_for_resubmit(_single(fields), verdict)
     if wants_json:
         if answer is not None:
             return JsonResponse({"ok": True, **answer.as_json()})
-        errors = form.error_messages()
-        body = {"ok": False, "errors": errors, "form_token": abuse.token_for_resubmit(fields)}
-        return JsonResponse(body, status=400)
+        body: dict[str, object] = {"ok": False, "errors": errors, "form_token": token}
+        if question is not None:
+            body["question"] = question.as_json()
+        if needs_captcha:
+            body["captcha"] = True  # its widget comes with a page: the script posts the form
+        return JsonResponse(body, status=status)
+    state = _shown_again(request, fields, form, token, errors=errors)
+    state = replace(state, success=answer, question=question, captcha=needs_captcha)
+    context = {"subscribe_state": state, "back": state.page or "/"}
+    context["offered"] = _offered(request, form)
+    if needs_captcha and (chosen := captcha.provider()) is not None:
+        context["captcha_script"] = chosen.script
+    return render(request, "subscriptions/subscribe_result.html", context, status=status)
+
+
+def _offered(request: HttpRequest, form: SubscribeForm) -> list[str]:
+    """The lists the form offered, so the re-rendered form looks like the one the reader used."""
     known = [slug for slug, _name in form.offered_choices]
-    # The lists the form offered, so the re-rendered form looks like the one the reader used.
-    offered = [slug for slug in request.POST.getlist("offered") if slug in known] or known
-    state = FormState(
+    return [slug for slug in request.POST.getlist("offered") if slug in known] or known
+
+
+def _shown_again(
+    request: HttpRequest,
+    fields: QueryDict,
+    form: SubscribeForm,
+    token: str,
+    errors: dict[str, str],
+) -> FormState:
+    known = {slug for slug, _name in form.offered_choices}
+    return FormState(
         # Shown back to the reader: only what the form cleaned, or printable text. Without a
         # usable form id, the id {% subscribe_form %} gives a form for these lists.
-        form_id=form.cleaned_data.get("form_id") or "-".join(offered)[:50],
-        form_token=abuse.token_for_resubmit(fields),
+        form_id=form.cleaned_data.get("form_id") or "-".join(_offered(request, form))[:50],
+        form_token=token,
         page=form.cleaned_data.get("page", ""),
         email=printable(fields.get("email", ""), 300),
-        selected=frozenset(request.POST.getlist("newsletter")) & frozenset(known),
-        errors=form.error_messages(),
-        success=answer,
+        selected=frozenset(fields.getlist("newsletter")) & known,
+        errors=errors,
     )
-    context = {"subscribe_state": state, "back": state.page or "/", "offered": offered}
-    return render(
-        request, "subscriptions/subscribe_result.html", context, status=200 if ok else 400
-    )
+
+
+def _over_limit(
+    request: HttpRequest, back: str, retry_after: int, wants_json: bool
+) -> HttpResponse:
+    """An honest answer: too many sign-ups from this network, and when to try again. Many
+    readers share one address (an office, a university, a mobile carrier)."""
+    message = over_limit_message(retry_after)
+    if wants_json:
+        body = {"ok": False, "errors": {"form": message}, "retry_after": retry_after}
+        response: HttpResponse = JsonResponse(body, status=429)
+    else:
+        context = {"message": message, "back": back}
+        response = render(request, "subscriptions/over_limit.html", context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 @never_cache
@@ -181,11 +260,13 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     if subscription is None:
         return render(request, "subscriptions/link_invalid.html", status=400)
     resubscribed = None
+    # The line the page shows beside "Subscribe again", stored as that consent's wording.
+    wording = consent.wording([subscription.newsletter.name])
     if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        consent = links.consent(
-            request, page_url=request.path, form_id="resubscribe", wording=str(CONSENT_WORDING)
+        given = links.consent(
+            request, page_url=request.path, form_id="resubscribe", wording=wording
         )
-        resubscribed = services.resubscribe(subscription_id=subscription.pk, consent=consent)
+        resubscribed = services.resubscribe(subscription_id=subscription.pk, consent=given)
     elif request.method == "POST":
         services.unsubscribe(subscription_id=subscription.pk)
     if request.method == "POST":
@@ -193,6 +274,7 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     context = {
         "subscription": subscription,
         "resubscribed": resubscribed,
+        "consent_wording": wording,
         "preferences_url": listmail.preferences_path(subscription.subscriber_id),
     }
     return render(request, "subscriptions/unsubscribe.html", context)

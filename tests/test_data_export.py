@@ -15,8 +15,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.test import Client
 
-from subscriptions import personal_data, services, tokens
-from subscriptions.forms import CONSENT_WORDING
+from subscriptions import consent, personal_data, services, tokens
+from subscriptions.app_settings import app_settings
 from subscriptions.models import DataExportEmail, Subscriber, Subscription
 from subscriptions.tasks import send_due
 
@@ -116,10 +116,13 @@ def test_the_export_holds_the_readers_record_and_nothing_about_anyone_else(clien
         assert mine["created_at"] == encode(row.created_at)
         assert mine["confirmed_at"] == encode(row.confirmed_at)
     assert lists["weekly-review"]["unsubscribed_at"] == encode(weekly.unsubscribed_at)
-    [consent] = data["consents"]
-    assert consent["wording"] == str(CONSENT_WORDING) and consent["given_at"]
-    assert consent["ip_address"] == "203.0.113.9" and consent["page_url"] == "/u/"
-    assert consent["user_agent"] == "Firefox/128"
+    [given] = data["consents"]
+    # The line the form showed, naming the two lists ticked, and how to read its version.
+    assert given["wording"] == consent.wording(["The Daily Brief", "Weekly Review"])
+    assert given["given_at"] and given["wording_version"] == app_settings.CONSENT_VERSION
+    assert given["wording_version_meant"] == consent.meaning(app_settings.CONSENT_VERSION) != ""
+    assert given["ip_address"] == "203.0.113.9" and given["page_url"] == "/u/"
+    assert given["user_agent"] == "Firefox/128"
     history = sorted((e["list"], e["to_status"], e["actor"]) for e in data["events"])
     assert history == [
         ("daily", "confirmed", "reader"),

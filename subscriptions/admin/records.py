@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import erasure, services
+from .. import consent, erasure, services
 from ..models import (
     ConfirmationEmail,
     Consent,
@@ -34,6 +34,12 @@ class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
     search_fields = ["subscriber__email"]
     list_filter = ["form_id", "version"]
+    readonly_fields = ["version_meant"]
+
+    @admin.display(description=_("what this wording version meant"))
+    def version_meant(self, obj: Consent) -> str:
+        # Old records keep the words they were given under; this says how to read them.
+        return consent.meaning(obj.version)
 
 
 @admin.register(RecordedSignUp)

@@ -6,10 +6,10 @@ from typing import Any
 from django import template
 from django.template.context import Context
 
-from .. import abuse, captcha
+from .. import abuse, captcha, consent
 from ..app_settings import app_settings
 from ..catalog import offered_lists
-from ..forms import CONSENT_WORDING, FormState
+from ..forms import FormState
 from ..models import Newsletter
 
 register = template.Library()
@@ -41,16 +41,22 @@ def subscribe_form(
     if isinstance(state, FormState) and state.form_id == form_id:
         state = replace(state, page=state.page or path)
     else:
-        selected = frozenset(n.slug for n in newsletters)
-        state = FormState(form_id=form_id, form_token=page_token, page=path, selected=selected)
+        # Nothing ticked for the reader: consent is given, never assumed.
+        state = FormState(form_id=form_id, form_token=page_token, page=path)
+    ticked = [n.name for n in newsletters if len(newsletters) == 1 or n.slug in state.selected]
     return {
         "newsletters": newsletters,
         "variant": variant,
         "title": title,
         "state": state,
-        "consent_wording": CONSENT_WORDING,
+        "consent_wording": consent.wording(ticked),
+        # For subscribe.js, which names the lists in the line as the reader ticks them.
+        "consent_named": consent.NAMED,
+        "consent_last_of_several": consent.LAST_OF_SEVERAL,
+        "consent_unnamed": consent.UNNAMED,
         "honeypot_field": app_settings.SIGNUP_HONEYPOT_FIELD,
-        "captcha": captcha.provider(),
+        # Only over the per-IP limit: readers under it never load a third party's script.
+        "captcha": captcha.provider() if state.captcha else None,
         "captcha_site_key": app_settings.CAPTCHA_SITE_KEY,
     }
 

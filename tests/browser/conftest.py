@@ -54,9 +54,8 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts = []
 
     def open_(base_url: str, **options) -> Page:
-        context = browser.new_context(
-            base_url=base_url, viewport={"width": 1280, "height": 900}, **options
-        )
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(base_url=base_url, **options)
         context.set_default_timeout(WAIT)
         contexts.append(context)
         page = context.new_page()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from subscriptions import services
-from subscriptions.models import ConfirmationEmail, OutboxState, Subscription
+from subscriptions.models import ConfirmationEmail, Consent, OutboxState, Subscription
 
 from ..support.browser import (
     MAIL_WAIT,
@@ -147,10 +147,15 @@ def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
     form = page.locator("form#subscribe-footer")
     boxes = form.get_by_role("checkbox")
     expect(boxes).to_have_count(4)
-    for name in ("Explaining Ukraine with Kate Tsurkan", "Breaking News Alerts"):
-        form.get_by_label(name).uncheck()
-    expect(form.get_by_label("The Daily Brief")).to_be_checked()
-    expect(form.get_by_label("Weekly Review")).to_be_checked()
+    for box in boxes.all():
+        expect(box).not_to_be_checked()  # nothing is ticked for the reader
+    consent_line = form.locator(".subscribe__consent")
+    expect(consent_line).to_contain_text("the newsletters you tick")
+    for name in ("The Daily Brief", "Weekly Review"):
+        form.get_by_label(name).check()
+    # The line names what the reader ticked, and that line is what the consent stores.
+    shown = "We will email you The Daily Brief and Weekly Review and nothing else."
+    expect(consent_line).to_contain_text(shown)
 
     email_field(form).fill(address)
     submit(form)
@@ -169,6 +174,7 @@ def test_footer_sign_up_to_two_lists_sends_one_email_naming_both(
         "weekly-review",
     ]
     assert fake_postmark.accepted == [message]
+    assert Consent.objects.get().wording == consent_line.text_content()
     assert message["To"] == address
     for body in (message["TextBody"], message["HtmlBody"]):
         assert "The Daily Brief" in body and "Weekly Review" in body

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .helpers import BAD, GOOD
+from .helpers import BAD, GOOD, HEADING
 
 SCREENSHOTS = Path("/tmp")
 MAIL_WAIT = 30.0  # s, for the worker to deliver a confirmation
@@ -17,10 +17,11 @@ MAIL_WAIT = 30.0  # s, for the worker to deliver a confirmation
 SCRIPT_ERRORS: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
 
-# The abuse pipeline silently drops a sign-up sent sooner than SIGNUP_MIN_FILL_SECONDS after the
-# form was rendered (reader-facing answer unchanged). A test types faster than any person, so
-# the stacks here set the minimum to 0 instead of sleeping; the signed form token is still
-# checked, so the page's token (and the fresh one subscribe.js fetches) must be genuine.
+# The abuse pipeline asks for a second step ("Please press Subscribe again") when a sign-up
+# comes sooner than SIGNUP_MIN_FILL_SECONDS after the page view. A test types faster than any
+# person, so these stacks set the minimum to 0 instead of sleeping (test_second_steps.py keeps
+# it); the signed form token is still checked, so the page's token (and the fresh one
+# subscribe.js fetches) must be genuine.
 READER_SPEED = {"SIGNUP_MIN_FILL_SECONDS": "0"}
 
 
@@ -53,5 +54,5 @@ def expect_error_beside_field(page: Page, form, typed: str) -> None:
 def expect_thank_you(form) -> None:
     answer = form.locator(".subscribe__answer")
     expect(answer).to_have_attribute("aria-live", "polite")
-    expect(answer.get_by_role("heading")).to_have_text("Successfully subscribed")
+    expect(answer.get_by_role("heading")).to_have_text(HEADING)
     expect(answer.locator("p")).to_have_text(GOOD)

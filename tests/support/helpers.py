@@ -14,7 +14,9 @@ from subscriptions import services, tokens
 from subscriptions.abuse import FORM_TOKEN_SALT
 from subscriptions.models import ConfirmationEmail, Subscriber
 
-GOOD = "Thank you for signing up for this newsletter. We've sent you a confirmation email."
+# The answer to every accepted sign-up, whatever became of the address.
+HEADING = "Almost done"
+GOOD = "Check your inbox and press the button in our email."
 BAD = "Please, enter correct email address"
 PARTNER = "https://partner.example"  # a partner front end, in PARTNER_ORIGINS where a test says
 EVIL = "https://evil.example"
