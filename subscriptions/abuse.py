@@ -55,11 +55,6 @@ class Verdict:
     retry_after: int = 0
 
     @property
-    def silent(self) -> bool:
-        """Refused with the normal answer: nothing a person does trips it."""
-        return not self.allowed and self.reason == "honeypot"
-
-    @property
     def press_again(self) -> bool:
         return self.reason in PRESS_AGAIN_STEPS
 
@@ -108,9 +103,15 @@ def check(fields: Mapping[str, str], *, ip: str | None) -> Verdict:
 
     A step answers None when the submission passes it; the first that trips decides.
     """
-    verdict = _honeypot(fields) or _fill_time(fields) or _ip_rate(fields, ip) or ALLOW
+    payload, unreadable = _read_token(fields)
+    verdict = (
+        _honeypot(fields)
+        or _fill_time(fields, payload, unreadable)
+        or _ip_rate(fields, ip)
+        or ALLOW
+    )
     if verdict.allowed:
-        _count_second_step(fields)
+        _count_second_step(payload)
     else:
         logger.info("event=signup.blocked reason=%s", verdict.reason)
         instruments.SIGNUPS_BLOCKED.labels(verdict.reason).inc()
@@ -137,12 +138,13 @@ def _read_token(fields: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     return payload, ""
 
 
-def _fill_time(fields: Mapping[str, str]) -> Verdict | None:
-    payload, failed = _read_token(fields)
-    if failed:
+def _fill_time(
+    fields: Mapping[str, str], payload: dict[str, Any], unreadable: str
+) -> Verdict | None:
+    if unreadable:
         # The fill time of the reissued token counts from now: sending an old or forged
         # token back must not skip the wait.
-        return Verdict(False, failed, token=make_form_token(second_step=failed))
+        return Verdict(False, unreadable, token=make_form_token(second_step=unreadable))
     if time.time() - payload["t"] >= app_settings.SIGNUP_MIN_FILL_SECONDS:
         return None
     if payload.get("r"):
@@ -154,8 +156,8 @@ def _fill_time(fields: Mapping[str, str]) -> Verdict | None:
     return Verdict(False, "too_fast", token=token)
 
 
-def _count_second_step(fields: Mapping[str, str]) -> None:
-    step = _read_token(fields)[0].get("r")
+def _count_second_step(payload: dict[str, Any]) -> None:
+    step = payload.get("r")
     if step:
         # Tokens signed before steps were named carry 1: only an expired form was reissued.
         instruments.SECOND_STEPS_COMPLETED.labels(
