@@ -144,3 +144,14 @@ def test_refused_and_suppressed_emails_stay_apart_from_our_failures_after_a_reco
     assert {key: recounted[key] for key in kept if key.startswith("newsroom_emails_total{")} == {
         key: value for key, value in kept.items() if key.startswith("newsroom_emails_total{")
     }
+
+
+def test_behind_the_proxy_metrics_go_by_the_client_it_names_not_its_own_address(
+    client, settings, db
+):
+    # The proxy on loopback: REMOTE_ADDR is 127.0.0.1 for everyone; the header is the client.
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1", "10.0.0.0/8"]
+    via_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    assert client.get("/metrics", **via_proxy, HTTP_X_FORWARDED_FOR="192.0.2.7").status_code == 404
+    assert client.get("/metrics", **via_proxy, HTTP_X_FORWARDED_FOR="10.9.8.7").status_code == 200

@@ -69,3 +69,28 @@ def test_check_deploy_warns_while_list_mail_shows_no_postal_address(tmp_path):
     result = check_deploy(tmp_path, **production_env(POSTAL_ADDRESS=""))
     assert result.returncode != 0
     assert "subscriptions.W001" in result.stderr and "CAN-SPAM" in result.stderr
+
+
+def test_check_deploy_warns_behind_a_proxy_that_names_no_client_ip_header(tmp_path):
+    # Behind the proxy every request's REMOTE_ADDR is the proxy's: every reader would be one
+    # client to the per-IP limits and axes, and a loopback METRICS_ALLOWED_IPS open to all.
+    result = check_deploy(tmp_path, **production_env(CLIENT_IP_HEADER=""))
+    assert result.returncode != 0
+    assert "subscriptions.W002" in result.stderr and "CLIENT_IP_HEADER" in result.stderr
+
+
+def test_check_deploy_warns_of_a_loopback_metrics_network_behind_a_proxy(tmp_path):
+    result = check_deploy(
+        tmp_path, **production_env(METRICS_ALLOWED_IPS="10.1.2.3,127.0.0.0/8,::1")
+    )
+    assert result.returncode != 0
+    assert "subscriptions.W003" in result.stderr
+    assert "127.0.0.0/8" in result.stderr and "::1" in result.stderr
+    assert "10.1.2.3" not in result.stderr
+
+
+def test_check_deploy_takes_loopback_metrics_networks_without_a_proxy(tmp_path):
+    # gunicorn facing clients itself (or a PROXY-protocol listener): loopback is the host.
+    env = production_env(BEHIND_TLS_PROXY="0", CLIENT_IP_HEADER="", METRICS_ALLOWED_IPS="::1")
+    result = check_deploy(tmp_path, **env)
+    assert result.returncode == 0, result.stderr

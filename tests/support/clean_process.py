@@ -57,5 +57,8 @@ def production_env(**extra: str) -> dict[str, str]:
         # Preloading is an operator's decision for the whole domain (hard to undo), so it is
         # opt-in, and check --deploy rightly warns (security.W021) until it is made.
         "SECURE_HSTS_PRELOAD": "1",
+        # gunicorn on loopback behind the TLS proxy, which overwrites X-Forwarded-For.
+        "BEHIND_TLS_PROXY": "1",
+        "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
         **extra,
     }
