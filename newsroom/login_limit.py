@@ -24,7 +24,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from subscriptions import ratelimit
-from subscriptions.origin import client_ip
+from subscriptions.origin import client_key
 
 logger = logging.getLogger("newsroom")
 NAMESPACE = ratelimit.ADMIN_LOGIN_NAMESPACE
@@ -50,7 +50,7 @@ def count_failure(sender: Any, request: HttpRequest | None = None, **kwargs: Any
     try:
         ratelimit.hit(
             NAMESPACE,
-            client_ip(request) or ratelimit.UNKNOWN_CLIENT,
+            client_key(request) or ratelimit.UNKNOWN_CLIENT,
             settings.ADMIN_LOGIN_IP_LIMIT,
         )
     except Exception as exc:  # axes still counts in the database
@@ -59,8 +59,8 @@ def count_failure(sender: Any, request: HttpRequest | None = None, **kwargs: Any
 
 def _over_limit(request: HttpRequest) -> bool:
     try:
-        ip = client_ip(request) or ratelimit.UNKNOWN_CLIENT
-        return ratelimit.exhausted(NAMESPACE, ip, settings.ADMIN_LOGIN_IP_LIMIT)
+        key = client_key(request) or ratelimit.UNKNOWN_CLIENT
+        return ratelimit.exhausted(NAMESPACE, key, settings.ADMIN_LOGIN_IP_LIMIT)
     except Exception as exc:  # fail open: axes still locks username + IP pairs
         logger.warning("event=login_limit.unavailable error=%s", type(exc).__name__)
         return False

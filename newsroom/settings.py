@@ -383,6 +383,9 @@ CORS_ALLOW_CREDENTIALS = False
 # username from one IP, that pair is refused for an hour. Keyed on the pair, so an attacker
 # cannot lock an editor out from elsewhere, nor one locked-out address block its colleagues.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Refused at start: a prefix outside an IPv6 address would fail every request's count.
+if not 1 <= _app.IPV6_CLIENT_PREFIX <= 128:
+    raise ImproperlyConfigured("IPV6_CLIENT_PREFIX must be between 1 and 128 (64 is usual).")
 # And, beside axes, failed logins per IP whatever the username (newsroom/login_limit.py), in
 # the limits library's notation; "" switches it off.
 ADMIN_LOGIN_IP_LIMIT = os.environ.get("ADMIN_LOGIN_IP_LIMIT", "30/hour")
@@ -390,6 +393,8 @@ AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Its lockout gets the same page as the per-IP limit's.
 AXES_LOCKOUT_CALLABLE = "newsroom.login_limit.axes_lockout"
-# The same client address as sign-ups and their rate limit (honours CLIENT_IP_HEADER), instead
-# of django-ipware's guesses from headers a client can forge.
-AXES_CLIENT_IP_CALLABLE = "subscriptions.origin.client_ip"
+# The same client as the sign-up and sign-in limits count (honours CLIENT_IP_HEADER; an IPv6
+# client by its IPV6_CLIENT_PREFIX network), instead of django-ipware's guesses from headers a
+# client can forge. axes stores that key as the attempt's address ("2001:db8:1:2::/64", which
+# PostgreSQL's inet takes), so its lockouts hold across the addresses of one /64.
+AXES_CLIENT_IP_CALLABLE = "subscriptions.origin.client_key"

@@ -32,7 +32,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core import signing
 
-from . import captcha, instruments, ratelimit
+from . import captcha, instruments, origin, ratelimit
 from .app_settings import app_settings
 
 logger = logging.getLogger("subscriptions.abuse")
@@ -168,7 +168,8 @@ def _count_second_step(payload: dict[str, Any]) -> None:
 def _ip_rate(fields: Mapping[str, str], ip: str | None) -> Verdict | None:
     if not app_settings.SIGNUP_IP_LIMITS:
         return None
-    key = ip or ratelimit.UNKNOWN_CLIENT
+    # Counted by client (an IPv6 /64, an IPv4-mapped address as its IPv4), not by address.
+    key = origin.address_key(ip) if ip else ratelimit.UNKNOWN_CLIENT
     try:
         if ratelimit.within_limits(key):
             return None

@@ -23,6 +23,10 @@ class Defaults:
     # Header a trusted proxy overwrites with the client IP (e.g. HTTP_X_FORWARDED_FOR); empty
     # means REMOTE_ADDR. Never set it unless the proxy overwrites that header.
     CLIENT_IP_HEADER: str = ""
+    # The per-client limits (sign-ups, admin sign-ins, axes) count an IPv6 client by its network
+    # of this many bits: an ISP gives a home or a phone a whole /64, whose addresses it may
+    # change at will. 128 counts each address apart.
+    IPV6_CLIENT_PREFIX: int = 64
     REDIS_URL: str = ""
     # Lets several deployments (or test runs) share one Redis without seeing each other's keys.
     REDIS_KEY_PREFIX: str = ""

@@ -1,10 +1,11 @@
-"""Cross-site POST refusal for the sign-up endpoint.
+"""Where a request comes from: cross-site POST refusal for the sign-up endpoint, and the
+client's address and the key the per-client limits count it under.
 
-Why not Django's CSRF token: article pages are served from a shared cache, so a per-visitor
-token can't be baked into their HTML. The browser's own headers tell us where a POST came
-from instead: `Origin` (sent with every cross-origin and same-origin POST by current browsers)
-and, failing that, `Sec-Fetch-Site`. Without this check any site could make its visitors'
-browsers sign strangers' addresses up, from thousands of innocent IPs.
+Why the sign-up endpoint doesn't take Django's CSRF token: article pages are served from a
+shared cache, so a per-visitor token can't be baked into their HTML. The browser's own headers
+tell us where a POST came from instead: `Origin` (sent with every cross-origin and same-origin
+POST by current browsers) and, failing that, `Sec-Fetch-Site`. Without this check any site
+could make its visitors' browsers sign strangers' addresses up, from thousands of innocent IPs.
 """
 
 import ipaddress
@@ -39,7 +40,8 @@ def is_cross_site(request: HttpRequest) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address; behind a proxy, from the header the operator says it overwrites."""
+    """The client's own address (what a consent records); behind a proxy, from the header the
+    operator says it overwrites. None when there is no usable one."""
     header = app_settings.CLIENT_IP_HEADER
     value = request.META.get(header, "") if header else ""
     # X-Forwarded-For style: the proxy appends the real client last.
@@ -48,3 +50,27 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(candidate or ""))
     except ValueError:
         return None
+
+
+def client_key(request: HttpRequest) -> str | None:
+    """Whom the per-client limits and axes count this request against: `address_key` of the
+    client's address, or None when it has none (AXES_CLIENT_IP_CALLABLE)."""
+    ip = client_ip(request)
+    return address_key(ip) if ip else None
+
+
+def address_key(ip: str) -> str:
+    """The one client an address belongs to, for counting: an IPv4 address is itself; an
+    IPv4-mapped IPv6 address (a dual-stack socket's spelling of an IPv4 client) is its IPv4;
+    any other IPv6 address is its IPV6_CLIENT_PREFIX network (a /64 by default), because a home
+    line or a phone is given a whole /64 and can take a new address from it for every request.
+    Raises ValueError for what isn't an address."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    prefix = app_settings.IPV6_CLIENT_PREFIX
+    if prefix >= address.max_prefixlen:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
