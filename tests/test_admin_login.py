@@ -1,12 +1,16 @@
 """The admin login: brute-force lockout, redirects that stay on site, and the configurable
 admin URL."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -178,3 +182,23 @@ def test_with_the_ip_limit_switched_off_failures_are_not_limited_nor_alarmed(
     assert fail(client, "nobody", 40) == [200] * 40
     assert admin_login(client, "kate", "right").status_code == 302
     assert "login_limit.unavailable" not in caplog.text
+
+
+@pytest.mark.parametrize("password", ["1", "k7#Qm2!xZp9"], ids=["one character", "eleven"])
+def test_changepassword_refuses_a_short_password(editors, monkeypatch, password):
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": password)
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="after 3 attempts"):
+        call_command("changepassword", "kate", stdout=io.StringIO(), stderr=errors)
+    assert "This password is too short. It must contain at least 12 characters." in (
+        errors.getvalue()
+    )
+    assert User.objects.get(username="kate").check_password("right")
+
+
+def test_a_password_must_be_long_not_common_not_numeric_nor_like_the_username(editors):
+    kate = User.objects.get(username="kate")
+    for weak in ("password1234", "123456789012345", "kate@example.com"):
+        with pytest.raises(ValidationError):
+            validate_password(weak, kate)
+    validate_password("plum-orbit-lantern-42", kate)  # a passphrase of 12 or more passes
