@@ -315,6 +315,9 @@ LOGGING = {
     "loggers": {
         "subscriptions": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "newsroom": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Unhandled errors (500s) with their tracebacks: Django's own handlers print only with
+        # DEBUG on, or email ADMINS, which nobody sets.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 
