@@ -322,11 +322,27 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        # One record, one line, every value logfmt-quoted: no value can forge a record.
+        "logfmt": {
+            "()": "newsroom.logs.LogfmtFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        # Only the dev mailbox's printout (DEBUG's email backend): a whole email to read and
+        # click through, ours, never a reader's input to a log line.
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "logfmt"},
+        "dev_mailbox": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
     "loggers": {
         "subscriptions": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "newsroom": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "newsroom.devmail": {"handlers": ["dev_mailbox"], "level": LOG_LEVEL, "propagate": False},
+        # Unhandled errors (500s) with their tracebacks: Django's own handlers print only with
+        # DEBUG on, or email ADMINS, which nobody sets.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 

@@ -34,6 +34,8 @@ from .validation import printable
 # Each link's token waits in its own cookie (links.py) for the page's button.
 CONFIRM_COOKIE = "confirm_link"
 UNSUBSCRIBE_COOKIE = "unsubscribe_link"
+# The two encodings RFC 8058 allows for its one-click POST.
+ONE_CLICK_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 @csrf_exempt  # cached article pages carry no CSRF token; origin.is_cross_site guards instead
@@ -238,6 +240,13 @@ def confirm_resend(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
+        if not _is_one_click(request):
+            message = _(
+                "This is not a one-click unsubscribe: its body must be "
+                "List-Unsubscribe=One-Click (RFC 8058). To unsubscribe yourself, open the link "
+                "in your browser."
+            )
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         check = check_unsubscribe_token(token)
         if check.object_id is None or check.expired:
             return HttpResponse(_("This unsubscribe link is not valid."), status=400)
@@ -245,6 +254,14 @@ def unsubscribe_link(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(_("You have been unsubscribed."), content_type="text/plain")
     return links.stash_token(
         UNSUBSCRIBE_COOKIE, token, "subscriptions:unsubscribe", check=check_unsubscribe_token
+    )
+
+
+def _is_one_click(request: HttpRequest) -> bool:
+    """RFC 8058 3.2: the body is List-Unsubscribe=One-Click, urlencoded or multipart. Anything
+    else (an empty POST, some client's prefetch) leaves the reader subscribed."""
+    return request.content_type in ONE_CLICK_TYPES and (
+        request.POST.get("List-Unsubscribe") == "One-Click"
     )
 
 

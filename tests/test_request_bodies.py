@@ -180,9 +180,10 @@ def test_a_base64_part_that_is_not_utf8_is_refused(client, newsletters):
     assert not RecordedSignUp.objects.exists()
 
 
-def test_a_one_click_body_of_another_type_is_not_read_and_still_unsubscribes(confirmed):
+def test_a_one_click_body_of_another_type_is_not_read_and_unsubscribes_nothing(confirmed):
+    # Not RFC 8058's body (issue 20 item 12: an empty text/plain POST unsubscribed).
     token = tokens.make_unsubscribe_token(confirmed.pk)
     response = post_raw(Client(), f"/unsubscribe/{token}/", b"anything", "text/plain")
-    assert response.status_code == 200
+    assert response.status_code == 400
     confirmed.refresh_from_db()
-    assert confirmed.status == "unsubscribed"
+    assert confirmed.status == "confirmed"

@@ -32,6 +32,30 @@ def test_one_click_post_unsubscribes_without_cookies_or_csrf(confirmed):
     assert event.actor == "reader" and "RFC 8058" in event.detail
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"", "text/plain"),
+        (b"List-Unsubscribe=One-Click", "text/plain"),
+        (b"", "application/x-www-form-urlencoded"),
+        (b"List-Unsubscribe=Yes", "application/x-www-form-urlencoded"),
+        (b"one-click=List-Unsubscribe", "application/x-www-form-urlencoded"),
+        (b'{"List-Unsubscribe": "One-Click"}', "application/json"),
+    ],
+)
+def test_a_post_without_the_one_click_body_is_refused_and_changes_nothing(
+    confirmed, body, content_type
+):
+    # RFC 8058 3.2: the POST's body is "List-Unsubscribe=One-Click", urlencoded or multipart.
+    token = tokens.make_unsubscribe_token(confirmed.pk)
+    response = Client().generic("POST", f"/unsubscribe/{token}/", body, content_type=content_type)
+    assert response.status_code == 400
+    assert "List-Unsubscribe=One-Click" in response.content.decode()
+    confirmed.refresh_from_db()
+    assert confirmed.status == "confirmed"
+    assert not Event.objects.filter(to_status="unsubscribed").exists()
+
+
 def test_scanner_get_of_the_unsubscribe_link_changes_nothing(client, confirmed):
     token = tokens.make_unsubscribe_token(confirmed.pk)
     response = client.get(f"/unsubscribe/{token}/")
@@ -53,7 +77,8 @@ def test_unsubscribe_page_button_unsubscribes_once(client, confirmed):
 
 def test_confirm_token_cannot_unsubscribe(confirmed):
     token = tokens.make_confirm_token(confirmed.pk)
-    assert Client().post(f"/unsubscribe/{token}/").status_code == 400
+    one_click = {"List-Unsubscribe": "One-Click"}
+    assert Client().post(f"/unsubscribe/{token}/", one_click).status_code == 400
     confirmed.refresh_from_db()
     assert confirmed.status == "confirmed"
 

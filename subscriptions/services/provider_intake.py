@@ -12,7 +12,7 @@ An event that fails to apply waits with a growing backoff and is kept; the other
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,9 @@ def record_provider_event(*, event: ProviderEventInput, now: datetime | None = N
     """Store the event for a worker to apply; False when it was stored before (providers
     deliver again when unsure)."""
     now = now or timezone.now()
+    event = ProviderEventInput(
+        **{f.name: _without_nul(getattr(event, f.name)) for f in fields(event)}
+    )
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the outer one usable
             ProviderEvent.objects.create(
@@ -81,6 +84,19 @@ def record_provider_event(*, event: ProviderEventInput, now: datetime | None = N
         return False
     dispatch.wake(APPLY_TASK, within=app_settings.PROVIDER_EVENT_WAKE_WITHIN)
     return True
+
+
+def _without_nul(value: Any) -> Any:
+    """`value` with every NUL, in any string at any depth, replaced by U+FFFD (as a decoder
+    marks what it can't read). PostgreSQL refuses NUL in text and JSON alike, and a remote
+    server's bounce text may hold one: refused, the provider's every retry failed too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def apply_recorded_provider_events(*, budget: float = 20.0) -> int:
