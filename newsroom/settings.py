@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CsrfViewMiddleware, which reads a POST body.
-    "newsroom.middleware.ReaderBodyMiddleware",
+    "newsroom.middleware.RequestBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -135,8 +135,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Sign-ups are a few hundred bytes; refuse anything far larger with a 400 before parsing it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+# Django's own caps, set on purpose behind newsroom/bodies.py, which refuses each kind of path's
+# body by its Content-Length first (READER_, ADMIN_, WEBHOOK_, UPLOAD_MAX_BODY), with a clear 413.
+# DATA_UPLOAD_MAX_MEMORY_SIZE (a body's fields, files not counted) is the largest of those, so it
+# never refuses first, with a bare 400, what a path allows. FILE_UPLOAD_MAX_MEMORY_SIZE: a file
+# part larger than this goes to a temporary file; only UPLOAD_VIEWS take files at all, every
+# other body is parsed in memory, so this concerns only uploads (capped by UPLOAD_MAX_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    _app.READER_MAX_BODY, _app.ADMIN_MAX_BODY, _app.WEBHOOK_MAX_BODY, _app.UPLOAD_MAX_BODY
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 if _app.REDIS_URL:
     CACHES = {
