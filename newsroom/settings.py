@@ -1,9 +1,9 @@
 """The one settings module. Every value an operator may change is read from the environment.
 
-`make run` sets DEBUG=1 and nothing else: every other default is embedded, so the app runs with
-no database or broker server (SQLite and kombu's filesystem transport under var/). The app's own
-settings keep their defaults in subscriptions/app_settings.py; this module only reads the
-environment into them.
+`make run` sets DEBUG=1 and a generated ANYMAIL_WEBHOOK_SECRET, nothing else: every other
+default is embedded, so the app runs with no database or broker server (SQLite and kombu's
+filesystem transport under var/). The app's own settings keep their defaults in
+subscriptions/app_settings.py; this module only reads the environment into them.
 """
 
 import json
@@ -198,7 +198,8 @@ for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_AP
     if _key in ANYMAIL:
         ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
 # The provider webhooks (/anymail/...: bounces, complaints, inbound mail) change subscriptions:
-# HTTP basic auth "user:password" guards them, and production doesn't start without it.
+# HTTP basic auth "user:password" guards them, and production doesn't start without it (`make
+# run` generates one: under DEBUG without it, any page could post a forged bounce to 127.0.0.1).
 if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
     raise ImproperlyConfigured(
         "ANYMAIL_WEBHOOK_SECRET (user:password) is required when DEBUG is off: it guards the "
