@@ -9,6 +9,11 @@ VAR_DIR ?= $(CURDIR)/var
 # What `make run` used, for manage.py alone (see read_dev_env in manage.py). Not in $(VAR_DIR):
 # manage.py must find it without knowing VAR_DIR.
 DEV_ENV ?= var/dev.env
+# The provider webhooks' basic auth ("user:password") under `make run` too: without it any page
+# the developer opens could POST a forged bounce to 127.0.0.1 and suppress an address. Made once
+# and kept, so a provider's test webhook (through a tunnel) keeps working across runs.
+WEBHOOK_SECRET_FILE := $(VAR_DIR)/webhook-secret
+WEBHOOK_SECRET = $(shell cat $(WEBHOOK_SECRET_FILE))
 
 export PORT
 
@@ -34,15 +39,21 @@ run: install dev-env
 	@echo "  Article page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Dev mailbox:   http://127.0.0.1:$(PORT)/dev/mailbox/"
 	@echo "  Admin:         http://127.0.0.1:$(PORT)/admin/  (create a user: $(BIN)/python manage.py createsuperuser)"
+	@echo "  Webhooks:      http://$(WEBHOOK_SECRET)@127.0.0.1:$(PORT)/anymail/<esp>/tracking/  (secret kept in $(WEBHOOK_SECRET_FILE))"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
-	DEBUG=1 VAR_DIR=$(VAR_DIR) exec $(BIN)/supervisord -c deploy/supervisord.conf
+	DEBUG=1 VAR_DIR=$(VAR_DIR) ANYMAIL_WEBHOOK_SECRET=$(WEBHOOK_SECRET) exec $(BIN)/supervisord -c deploy/supervisord.conf
+
+$(WEBHOOK_SECRET_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c 'import secrets; print("dev:" + secrets.token_urlsafe(32))' > $@
 
 # After it, `.venv/bin/python manage.py <command>` runs as `make run` did, with no DEBUG=1.
-dev-env:
+dev-env: $(WEBHOOK_SECRET_FILE)
 	@mkdir -p $(dir $(DEV_ENV))
 	@printf '%s\n' '# Written by `make run` for manage.py only; ignored when DEBUG or SECRET_KEY is set.' \
-		'DEBUG=1' 'VAR_DIR=$(abspath $(VAR_DIR))' 'PORT=$(PORT)' > $(DEV_ENV)
+		'DEBUG=1' 'VAR_DIR=$(abspath $(VAR_DIR))' 'PORT=$(PORT)' \
+		'ANYMAIL_WEBHOOK_SECRET=$(WEBHOOK_SECRET)' > $(DEV_ENV)
 
 test: install
 	$(BIN)/python -m pytest

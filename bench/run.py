@@ -100,7 +100,11 @@ def main() -> int:
         env = server.environment(workdir, port) | {"METRICS_TOKEN": sending.METRICS_TOKEN}
         if env["DATABASE_URL"].startswith("postgres"):
             env["DATABASE_URL"] = stack.enter_context(server.scratch_postgres(env["DATABASE_URL"]))
-        for command in (["migrate", "--no-input"], ["load_demo"], ["collectstatic", "--no-input"]):
+        for command in (
+            ["migrate", "--no-input"],
+            ["load_demo", "--force"],
+            ["collectstatic", "--no-input"],
+        ):
             server.manage(env, *command)
         states = inside(env, "states")
         server.analyze(env)

@@ -1,4 +1,4 @@
-"""Request timing for /metrics; the reader pages' body rules; and a 503 "try again shortly"
+"""Request timing for /metrics; the request body rules; and a 503 "try again shortly"
 when the database is unreachable, instead of a bare 500.
 
 Nothing is half-written in that case (every write is one transaction), so the honest answer is
@@ -39,9 +39,9 @@ class RequestMetricsMiddleware:
         return response
 
 
-class ReaderBodyMiddleware:
-    """Refuses an oversized, undecodable or file-carrying body on reader-facing pages before
-    anything reads it (bodies.py). Before CsrfViewMiddleware, which reads POST bodies."""
+class RequestBodyMiddleware:
+    """Refuses an oversized, undecodable or file-carrying body on every path before anything
+    reads it (bodies.py). Before CsrfViewMiddleware, which reads POST bodies."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -52,7 +52,8 @@ class ReaderBodyMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        refusal = bodies.refusal(request) if bodies.applies_to(request) else None
+        rules = bodies.rules_for(request)
+        refusal = bodies.refusal(request, rules) if rules else None
         if refusal is None:
             return None
         logger.info("event=request.refused reason=%s path=%s", refusal.reason, request.path)

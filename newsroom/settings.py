@@ -1,9 +1,9 @@
 """The one settings module. Every value an operator may change is read from the environment.
 
-`make run` sets DEBUG=1 and nothing else: every other default is embedded, so the app runs with
-no database or broker server (SQLite and kombu's filesystem transport under var/). The app's own
-settings keep their defaults in subscriptions/app_settings.py; this module only reads the
-environment into them.
+`make run` sets DEBUG=1 and a generated ANYMAIL_WEBHOOK_SECRET, nothing else: every other
+default is embedded, so the app runs with no database or broker server (SQLite and kombu's
+filesystem transport under var/). The app's own settings keep their defaults in
+subscriptions/app_settings.py; this module only reads the environment into them.
 """
 
 import json
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CsrfViewMiddleware, which reads a POST body.
-    "newsroom.middleware.ReaderBodyMiddleware",
+    "newsroom.middleware.RequestBodyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -147,8 +147,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Sign-ups are a few hundred bytes; refuse anything far larger with a 400 before parsing it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+# Django's own caps, set on purpose behind newsroom/bodies.py, which refuses each kind of path's
+# body by its Content-Length first (READER_, ADMIN_, WEBHOOK_, UPLOAD_MAX_BODY), with a clear 413.
+# DATA_UPLOAD_MAX_MEMORY_SIZE (a body's fields, files not counted) is the largest of those, so it
+# never refuses first, with a bare 400, what a path allows. FILE_UPLOAD_MAX_MEMORY_SIZE: a file
+# part larger than this goes to a temporary file; only UPLOAD_VIEWS take files at all, every
+# other body is parsed in memory, so this concerns only uploads (capped by UPLOAD_MAX_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    _app.READER_MAX_BODY, _app.ADMIN_MAX_BODY, _app.WEBHOOK_MAX_BODY, _app.UPLOAD_MAX_BODY
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 if _app.REDIS_URL:
     CACHES = {
@@ -202,7 +210,8 @@ for _key in ("IGNORE_RECIPIENT_STATUS", "IGNORE_UNSUPPORTED_FEATURES", "DEBUG_AP
     if _key in ANYMAIL:
         ANYMAIL[_key] = env_bool(f"ANYMAIL_{_key}")
 # The provider webhooks (/anymail/...: bounces, complaints, inbound mail) change subscriptions:
-# HTTP basic auth "user:password" guards them, and production doesn't start without it.
+# HTTP basic auth "user:password" guards them, and production doesn't start without it (`make
+# run` generates one: under DEBUG without it, any page could post a forged bounce to 127.0.0.1).
 if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
     raise ImproperlyConfigured(
         "ANYMAIL_WEBHOOK_SECRET (user:password) is required when DEBUG is off: it guards the "

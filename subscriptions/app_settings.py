@@ -69,8 +69,16 @@ class Defaults:
     CONSENT_VERSION: str = "2026-12"
     # Addresses with a non-ASCII local part (SMTPUTF8) need a provider that supports them.
     ALLOW_SMTPUTF8: bool = False
-    # Bytes a reader-facing page accepts in a request body (the admin and webhooks excepted).
+    # Bytes a request body may have (newsroom/bodies.py), refused by Content-Length before it is
+    # read: on reader pages; on the admin (its change forms and bulk actions, never a file); on
+    # the provider webhooks (a batch of events, or inbound mail with its attachments).
     READER_MAX_BODY: int = 32 * 1024
+    ADMIN_MAX_BODY: int = 256 * 1024
+    WEBHOOK_MAX_BODY: int = 10 * 1024 * 1024
+    # The only views that accept file parts, by URL name (e.g. "admin:<app>_<model>_import"),
+    # and the cap of their bodies. Every other page refuses a file with a 400.
+    UPLOAD_VIEWS: tuple[str, ...] = ()
+    UPLOAD_MAX_BODY: int = 5 * 1024 * 1024
     # MX lookups need DNS, which tests don't have; switch on in production if wanted.
     EMAIL_CHECK_DELIVERABILITY: bool = False
 

@@ -65,7 +65,7 @@ def _default_language():
 
 @pytest.fixture
 def newsletters(db) -> dict[str, Newsletter]:
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("load_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return {n.slug: n for n in Newsletter.objects.all()}
 
 

@@ -5,6 +5,7 @@ written by the Makefile's own recipe) so the real checkout's var/ is never touch
 commands there with PYTHONPATH at the repository for everything else.
 """
 
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -21,6 +22,19 @@ PRINT_SETTINGS = (
 )
 
 
+def make(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """The Makefile's recipe, as `make run` in the checkout below runs it."""
+    root = tmp_path / "checkout"
+    return subprocess.run(
+        ["make", "-s", *args, f"DEV_ENV={root / 'var' / 'dev.env'}", "PORT=8123"],
+        cwd=ROOT,
+        env={**clean_env(), "VAR_DIR": str(tmp_path / "recorded-var")},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """A checkout where `make run` ran with VAR_DIR=<tmp>/recorded-var and PORT=8123."""
@@ -31,13 +45,12 @@ def checkout(tmp_path) -> Path:
     # newsroom/ too, so that BASE_DIR (and the default var/) is the copy, and the WSGI test
     # below would catch an app that looks for the file next to its own code.
     shutil.copytree(ROOT / "newsroom", root / "newsroom", ignore=shutil.ignore_patterns("*.pyc"))
-    subprocess.run(
-        ["make", "-s", "dev-env", f"DEV_ENV={root / 'var' / 'dev.env'}", "PORT=8123"],
-        cwd=ROOT,
-        env={**clean_env(), "VAR_DIR": str(tmp_path / "recorded-var")},
-        check=True,
-    )
+    make(tmp_path, "dev-env")
     return root
+
+
+def webhook_secret(tmp_path: Path) -> str:
+    return (tmp_path / "recorded-var" / "webhook-secret").read_text().strip()
 
 
 def run(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -49,10 +62,45 @@ def manage(checkout: Path, *args: str, **env: str) -> subprocess.CompletedProces
     return run(checkout, "manage.py", *args, **env)
 
 
-def test_the_file_make_run_writes_records_debug_var_dir_and_port(checkout, tmp_path):
+def test_the_file_make_run_writes_records_debug_var_dir_port_and_webhook_secret(
+    checkout, tmp_path
+):
     lines = (checkout / "var" / "dev.env").read_text().splitlines()
     assert lines[0].startswith("#")
-    assert lines[1:] == ["DEBUG=1", f"VAR_DIR={tmp_path / 'recorded-var'}", "PORT=8123"]
+    assert lines[1:] == [
+        "DEBUG=1",
+        f"VAR_DIR={tmp_path / 'recorded-var'}",
+        "PORT=8123",
+        f"ANYMAIL_WEBHOOK_SECRET={webhook_secret(tmp_path)}",
+    ]
+
+
+def test_make_run_generates_one_webhook_secret_and_keeps_it_across_runs(checkout, tmp_path):
+    secret = webhook_secret(tmp_path)
+    assert re.fullmatch(r"dev:[\w-]{32,}", secret)
+    assert (tmp_path / "recorded-var" / "webhook-secret").stat().st_mode & 0o077 == 0
+    make(tmp_path, "dev-env")
+    assert webhook_secret(tmp_path) == secret
+
+
+def test_make_run_passes_the_webhook_secret_to_its_processes_and_shows_it(checkout, tmp_path):
+    secret = webhook_secret(tmp_path)
+    recipe = make(tmp_path, "-n", "run").stdout
+    supervisord = next(line for line in recipe.splitlines() if "supervisord" in line)
+    assert f"ANYMAIL_WEBHOOK_SECRET={secret} " in supervisord
+    assert f"http://{secret}@127.0.0.1:8123/anymail/" in recipe  # the banner
+
+
+def test_under_debug_a_webhook_post_without_auth_is_refused(checkout):
+    # A cross-site text/plain POST, as any page the developer opens could send to 127.0.0.1.
+    post = (
+        "from django.conf import settings; from django.test import Client; "
+        "r = Client(HTTP_HOST='127.0.0.1').post('/anymail/postmark/tracking/', "
+        "'{\"RecordType\": \"Bounce\"}', content_type='text/plain'); "
+        "print(settings.DEBUG, r.status_code)"
+    )
+    shown = manage(checkout, "shell", "--no-imports", "-c", post)
+    assert shown.stdout.split() == ["True", "400"], shown.stderr
 
 
 def test_createsuperuser_works_without_debug_and_uses_make_runs_database(checkout, tmp_path):
@@ -137,6 +185,19 @@ def test_only_manage_py_reads_the_file(checkout, code):
 def test_a_malformed_line_is_reported_with_its_place(checkout):
     dev_env = checkout / "var" / "dev.env"
     dev_env.write_text(dev_env.read_text() + "export PORT 9000\n")
+    line = len(dev_env.read_text().splitlines())
     result = manage(checkout, "check")
     assert result.returncode != 0
-    assert f"{dev_env}:5: expected KEY=VALUE" in result.stderr
+    assert f"{dev_env}:{line}: expected KEY=VALUE" in result.stderr
+
+
+def test_the_file_cannot_set_any_other_variable_such_as_the_settings_module(checkout):
+    # var/ is writable by the app; manage.py may run as root: the file must not choose code.
+    (checkout / "var" / "evil.py").write_text("raise SystemExit('settings from var/ ran')\n")
+    dev_env = checkout / "var" / "dev.env"
+    dev_env.write_text(dev_env.read_text() + "DJANGO_SETTINGS_MODULE=var.evil\n")
+    line = len(dev_env.read_text().splitlines())
+    result = manage(checkout, "check")
+    assert "settings from var/ ran" not in result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{dev_env}:{line}: DJANGO_SETTINGS_MODULE is not read from this file" in result.stderr

@@ -49,6 +49,7 @@ def test_supervisor_restarts_a_killed_worker_which_then_sends(
         "SECRET_KEY": "tests-only-not-secret",
         "REDIS_KEY_PREFIX": f"sup-{port}:",
         "EMAIL_BACKEND": "newsroom.devmail.EmailBackend",
+        "ANYMAIL_WEBHOOK_SECRET": "dev:tests-only-webhook-secret",  # make run's
     }
     with open(tmp_path / "supervisor.out", "wb") as out:
         supervisor = subprocess.Popen(

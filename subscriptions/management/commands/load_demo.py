@@ -1,8 +1,15 @@
-"""Create or refresh the demo newsletters. Safe to run again: it updates by slug."""
+"""Create the demo newsletters that are missing, for a dev checkout (`make run` runs it).
 
+A list that exists is left as it is, name and texts: run against a real database, this once
+overwrote a real list's name. And it refuses to run with DEBUG off unless forced (the benchmark
+forces it, on its own scratch database).
+"""
+
+from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from subscriptions.models import Newsletter
 
@@ -38,7 +45,7 @@ DEMO_LISTS = [
 ]
 
 
-# Each list's welcome email, set where the list has none yet, so an editor's own text stays.
+# Each demo list's welcome email, set when the list is created.
 WELCOME = {
     "daily": (
         "Welcome to The Daily Brief",
@@ -66,16 +73,26 @@ WELCOME = {
 
 
 class Command(BaseCommand):
-    help = "Create or update the demo newsletters shown on the demo article page."
+    help = "Create the demo newsletters that are missing; existing lists are left untouched."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (not in production)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "load_demo is for a dev checkout, and DEBUG is off: this may be a real "
+                "database. Run it with --force if it is not."
+            )
         for entry in DEMO_LISTS:
-            defaults = {k: v for k, v in entry.items() if k != "slug"}
-            newsletter, created = Newsletter.objects.update_or_create(
+            subject, body = WELCOME.get(str(entry["slug"]), ("", ""))
+            defaults = {**entry, "welcome_subject": subject, "welcome_body": body}
+            newsletter, created = Newsletter.objects.get_or_create(
                 slug=entry["slug"], defaults=defaults
             )
-            welcome = WELCOME.get(newsletter.slug)
-            if welcome and not newsletter.welcome_subject:
-                newsletter.welcome_subject, newsletter.welcome_body = welcome
-                newsletter.save(update_fields=["welcome_subject", "welcome_body"])
-            self.stdout.write(f"{'created' if created else 'updated'} {entry['name']}")
+            if created:
+                self.stdout.write(f"created {newsletter.name}")
+            else:
+                self.stdout.write(f"left as it is: {newsletter.name}")
