@@ -38,6 +38,9 @@ def normalize_email(raw: str) -> str:
             # A non-ASCII local part (a Cyrillic lookalike of "a" in "admin", say) needs SMTPUTF8
             # all the way to the inbox: most providers can't send it, and lookalikes love it.
             allow_smtputf8=app_settings.ALLOW_SMTPUTF8,
+            # RFC 5321's 64 characters before the @: a longer local part is no mailbox, and
+            # "victim+<70 characters>" would only serve to reach victim's inbox key.
+            strict=True,
         )
     except EmailNotValidError as exc:
         raise InvalidEmail from exc
@@ -47,7 +50,7 @@ def normalize_email(raw: str) -> str:
     return normalized
 
 
-# Google delivers every dotted spelling of a Gmail address to one inbox.
+# Google delivers every dotted spelling of a Gmail address, and every +tag, to one inbox.
 _DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
@@ -66,3 +69,11 @@ def inbox_key(email: str) -> str:
     if domain in _DOTLESS_DOMAINS:
         local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
     return f"{local}@{domain}"
+
+
+def delivers_every_spelling(email: str) -> bool:
+    """Whether the address's provider is known to deliver every spelling its inbox key folds
+    (case, +tag, Gmail's dots) to one mailbox, so that what one spelling's mailbox does (a
+    hard bounce) is what the inbox does. Elsewhere "+" may be no subaddressing at all:
+    bob+nosuchbox@example.com can be a mailbox of its own, which doesn't exist."""
+    return address_key(email).rpartition("@")[2] in _DOTLESS_DOMAINS

@@ -13,7 +13,7 @@ from subscriptions.services import signup as signup_flow
 from subscriptions.services import signup_plan
 from subscriptions.validation import inbox_key
 
-from .support.helpers import sign_up
+from .support.helpers import BAD, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,10 @@ def test_two_spellings_signed_up_at_once_are_decided_one_after_the_other(newslet
     assert results["victim+1@example.com"] is not None
     assert results["victim+2@example.com"] is None  # it waited, then found the cap used
     assert ConfirmationEmail.objects.count() == 1
+
+
+def test_a_local_part_over_64_characters_is_refused(client, newsletters):
+    # RFC 5321's limit: a longer one is no mailbox, and it folded to victim@gmail.com's inbox.
+    answer = sign_up(client, "victim+" + "x" * 70 + "@gmail.com", json=True)
+    assert answer.status_code == 400 and answer.json()["errors"]["email"] == BAD
+    assert not Subscriber.objects.exists()
