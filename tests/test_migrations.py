@@ -48,3 +48,27 @@ def test_a_bounce_suppression_of_another_spelling_is_narrowed_to_it():
         apps.get_model("subscriptions", "Suppression").objects.values_list("pk", "address_key")
     )
     assert spellings == {bob: "bob+nosuchbox@example.com", carol: ""}
+
+
+def test_stored_fastmail_subdomain_spellings_are_counted_with_their_inbox():
+    apps = migrate("0014_suppression_per_spelling")
+    Subscriber = apps.get_model("subscriptions", "Subscriber")
+    Inbox = apps.get_model("subscriptions", "Inbox")
+    Suppression = apps.get_model("subscriptions", "Suppression")
+    for address in ("x0@capvictim.fastmail.com", "x1@capvictim.fastmail.com", "bob@example.com"):
+        Subscriber.objects.create(email=address, email_key=address, inbox_key=address)
+        Inbox.objects.create(key=address)
+    for key in ("x0@capvictim.fastmail.com", "x1@capvictim.fastmail.com"):  # two complaints
+        Suppression.objects.create(inbox_key=key, reason="complaint", actor="p", created_at=NOW)
+    apps = migrate("0015_fastmail_subdomain_inboxes")
+    subscribers = apps.get_model("subscriptions", "Subscriber").objects
+    assert sorted(subscribers.values_list("inbox_key", flat=True)) == [
+        "bob@example.com",
+        "capvictim@fastmail.com",
+        "capvictim@fastmail.com",
+    ]
+    inboxes = apps.get_model("subscriptions", "Inbox").objects.values_list("key", flat=True)
+    assert sorted(inboxes) == ["bob@example.com", "capvictim@fastmail.com"]
+    suppressions = apps.get_model("subscriptions", "Suppression").objects
+    assert set(suppressions.values_list("inbox_key", flat=True)) == {"capvictim@fastmail.com"}
+    assert suppressions.filter(lifted_at__isnull=True).count() == 1

@@ -154,16 +154,35 @@ def test_a_hard_bounce_of_another_spelling_leaves_a_confirmed_reader_getting_mai
     ).exists()
 
 
-@pytest.mark.parametrize("spelling", ["jane.doe@gmail.com", "janedoe+news@googlemail.com"])
+@pytest.mark.parametrize(
+    ("spelling", "inbox"),
+    [
+        ("jane.doe@gmail.com", "JaneDoe@gmail.com"),
+        ("janedoe+news@googlemail.com", "JaneDoe@gmail.com"),
+        ("jane+news@fastmail.com", "Jane@fastmail.com"),  # Fastmail documents plus addressing
+    ],
+)
 def test_a_hard_bounce_of_a_gmail_spelling_we_sent_to_suppresses_that_gmail_inbox(
-    client, newsletters, spelling
+    client, newsletters, spelling, inbox
 ):
     sign_up(client, spelling, "daily")
     send_due.apply()
-    hard_bounce_from_postmark(client, spelling, "gmail")
-    # Google delivers every spelling to one mailbox: that mailbox is what bounced.
-    sign_up(client, "JaneDoe@gmail.com", "weekly-review")
+    hard_bounce_from_postmark(client, spelling, "one-mailbox")
+    # The provider delivers every spelling to one mailbox: that mailbox is what bounced.
+    sign_up(client, inbox, "weekly-review")
     assert ConfirmationEmail.objects.count() == 1
+
+
+def test_a_bounce_of_a_fastmail_subdomain_spelling_suppresses_only_that_spelling(
+    client, newsletters
+):
+    # Not every Fastmail account can use subdomain addressing: its bounce says nothing of
+    # robertson@fastmail.com, though the cap counts them as one inbox.
+    sign_up(client, "x@robertson.fastmail.com", "daily")
+    send_due.apply()
+    hard_bounce_from_postmark(client, "x@robertson.fastmail.com", "subdomain")
+    sign_up(client, "robertson@fastmail.com", "weekly-review")
+    assert ConfirmationEmail.objects.count() == 2
 
 
 def test_a_bounce_of_a_gmail_spelling_we_never_sent_to_suppresses_only_that_spelling(
