@@ -43,8 +43,9 @@ class _Refuse(Protocol):
 class Delivery:
     # Its metric_kind names it in metrics and log lines (event=<kind>.<outcome>).
     kind: type[OutboxItem]
-    # The inbox key (models.Inbox) each claimed row is for, by id.
-    inboxes: Callable[[list[Any]], dict[int, str]]
+    # The inbox key (models.Inbox) and address key of the reader each claimed row is for, by
+    # id: a suppression reaches a whole inbox or one spelling of it.
+    addresses: Callable[[list[Any]], dict[int, tuple[str, str]]]
     # The messages of claimed rows, by id; None where nothing is left to send.
     compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
     # What a refusal of the address means for the kind.
@@ -99,10 +100,10 @@ class _Batch:
 
 
 def _suppressed(delivery: Delivery, items: list[OutboxItem]) -> list[int]:
-    """The rows for an inbox we must not write to."""
-    inboxes = delivery.inboxes(items)
-    suppressed = Suppression.objects.of_inboxes(set(inboxes.values()))
-    return [pk for pk, inbox in inboxes.items() if inbox in suppressed]
+    """The rows for an inbox, or a spelling of it, we must not write to."""
+    addresses = delivery.addresses(items)
+    suppressed = Suppression.objects.of_addresses(addresses.values())
+    return [pk for pk, keys in addresses.items() if keys in suppressed]
 
 
 def _send_claimed(delivery: Delivery, ids: list[int]) -> dict[int, str]:

@@ -74,7 +74,9 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
         ],
         "suppressions": [
             _fields(s, "reason", "created_at", "actor", "lifted_at", "lifted_by")
-            for s in Suppression.objects.filter(inbox_key=subscriber.inbox_key)
+            for s in Suppression.objects.applying_to(
+                inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
+            )
         ],
     }
 

@@ -61,19 +61,20 @@ def _to_readers(
     return messages
 
 
-def _readers_inboxes(rows: list[_Row]) -> dict[int, str]:
+def _readers_addresses(rows: list[_Row]) -> dict[int, tuple[str, str]]:
     prefetch_related_objects(rows, "subscriber")
-    return {row.pk: row.subscriber.inbox_key for row in rows}
+    return {row.pk: (row.subscriber.inbox_key, row.subscriber.email_key) for row in rows}
 
 
-def _welcome_inboxes(welcomes: list[WelcomeEmail]) -> dict[int, str]:
+def _welcome_addresses(welcomes: list[WelcomeEmail]) -> dict[int, tuple[str, str]]:
     prefetch_related_objects(welcomes, "subscription__subscriber")
-    return {w.pk: w.subscription.subscriber.inbox_key for w in welcomes}
+    readers = {w.pk: w.subscription.subscriber for w in welcomes}
+    return {pk: (reader.inbox_key, reader.email_key) for pk, reader in readers.items()}
 
 
 CONFIRMATIONS = delivery.Delivery(
     kind=ConfirmationEmail,
-    inboxes=_readers_inboxes,
+    addresses=_readers_addresses,
     compose=_confirmation_messages,
     refuse=services.record_undeliverable,
 )
@@ -90,7 +91,7 @@ def _welcome_messages(welcomes: list[WelcomeEmail]) -> dict[int, AnymailMessage 
 
 WELCOMES = delivery.Delivery(
     kind=WelcomeEmail,
-    inboxes=_welcome_inboxes,
+    addresses=_welcome_addresses,
     compose=_welcome_messages,
     refuse=services.record_welcome_undeliverable,
 )
@@ -103,7 +104,7 @@ def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMe
 
 DATA_EXPORTS = delivery.Delivery(
     kind=DataExportEmail,
-    inboxes=_readers_inboxes,
+    addresses=_readers_addresses,
     compose=_data_export_messages,
     refuse=services.record_data_export_undeliverable,
 )

@@ -4,6 +4,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from . import mailbox_providers
 from .app_settings import app_settings
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 forward-path limit, less the angle brackets
@@ -38,6 +39,9 @@ def normalize_email(raw: str) -> str:
             # A non-ASCII local part (a Cyrillic lookalike of "a" in "admin", say) needs SMTPUTF8
             # all the way to the inbox: most providers can't send it, and lookalikes love it.
             allow_smtputf8=app_settings.ALLOW_SMTPUTF8,
+            # RFC 5321's 64 characters before the @: a longer local part is no mailbox, and
+            # "victim+<70 characters>" would only serve to reach victim's inbox key.
+            strict=True,
         )
     except EmailNotValidError as exc:
         raise InvalidEmail from exc
@@ -45,10 +49,6 @@ def normalize_email(raw: str) -> str:
     if len(normalized) > MAX_EMAIL_LENGTH:
         raise InvalidEmail
     return normalized
-
-
-# Google delivers every dotted spelling of a Gmail address to one inbox.
-_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 
 def address_key(email: str) -> str:
@@ -59,10 +59,18 @@ def address_key(email: str) -> str:
 
 def inbox_key(email: str) -> str:
     """The inbox an address reaches, for counting what is sent to it (the daily cap, the
-    cooldown): without a +tag, which most providers deliver to the untagged inbox, and without
-    dots in the local part for Gmail. Never used to send: readers get mail at what they typed."""
+    cooldown): without a +tag, which most providers deliver to the untagged inbox, and as the
+    providers that document more fold it (mailbox_providers: Gmail's dots, Fastmail's
+    subdomain addressing). Never used to send: readers get mail at what they typed."""
     local, _, domain = address_key(email).rpartition("@")
     local = local.split("+", 1)[0] or local
-    if domain in _DOTLESS_DOMAINS:
-        local, domain = local.replace(".", ""), _DOTLESS_DOMAINS[domain]
+    local, domain = mailbox_providers.fold(local, domain)
     return f"{local}@{domain}"
+
+
+def delivers_every_spelling(email: str) -> bool:
+    """Whether the address's provider is known to deliver every spelling its inbox key folds
+    (case, +tag, Gmail's dots) to one mailbox, so that what one spelling's mailbox does (a
+    hard bounce) is what the inbox does. Elsewhere "+" may be no subaddressing at all:
+    bob+nosuchbox@example.com can be a mailbox of its own, which doesn't exist."""
+    return mailbox_providers.delivers_every_spelling(address_key(email).rpartition("@")[2])

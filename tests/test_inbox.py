@@ -13,7 +13,7 @@ from subscriptions.services import signup as signup_flow
 from subscriptions.services import signup_plan
 from subscriptions.validation import inbox_key
 
-from .support.helpers import sign_up
+from .support.helpers import BAD, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,12 @@ CONSENT = services.ConsentInput("/", "footer", "203.0.113.5", "UA", "wording", "
         ("Vic.Tim+1@googlemail.com", "victim@gmail.com"),
         ("vic.tim@example.com", "vic.tim@example.com"),  # dots count outside Gmail
         ("+only@example.com", "+only@example.com"),
+        # Fastmail's subdomain addressing: anything@user.fastmail.com is user's inbox.
+        ("x0@CapVictim.fastmail.com", "capvictim@fastmail.com"),
+        ("news+1@capvictim.fastmail.fm", "capvictim@fastmail.fm"),
+        ("shop@joe.sent.com", "joe@sent.com"),
+        ("a@b.c.fastmail.com", "a@b.c.fastmail.com"),  # no one username: left as it is
+        ("x@someone.example.com", "x@someone.example.com"),
     ],
 )
 def test_the_inbox_key_of_an_address(address, inbox):
@@ -45,6 +51,15 @@ def test_ten_spellings_of_one_inbox_get_at_most_the_daily_cap(client, newsletter
     # Each is sent to the address as the reader typed it.
     assert {e.subscriber.email for e in emails} == set(variants[:3])
     assert Subscriber.objects.count() == 10
+
+
+def test_six_subdomain_spellings_of_one_fastmail_inbox_get_at_most_the_daily_cap(
+    client, newsletters, settings
+):
+    settings.CONFIRMATION_COOLDOWN = 0
+    for i in range(6):
+        sign_up(client, f"x{i}@capvictim.fastmail.com", json=True)
+    assert ConfirmationEmail.objects.count() == settings.ADDRESS_DAILY_CAP == 3
 
 
 def test_the_cooldown_holds_across_spellings_of_one_inbox(client, newsletters):
@@ -100,3 +115,10 @@ def test_two_spellings_signed_up_at_once_are_decided_one_after_the_other(newslet
     assert results["victim+1@example.com"] is not None
     assert results["victim+2@example.com"] is None  # it waited, then found the cap used
     assert ConfirmationEmail.objects.count() == 1
+
+
+def test_a_local_part_over_64_characters_is_refused(client, newsletters):
+    # RFC 5321's limit: a longer one is no mailbox, and it folded to victim@gmail.com's inbox.
+    answer = sign_up(client, "victim+" + "x" * 70 + "@gmail.com", json=True)
+    assert answer.status_code == 400 and answer.json()["errors"]["email"] == BAD
+    assert not Subscriber.objects.exists()

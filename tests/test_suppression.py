@@ -2,13 +2,23 @@
 and an editor with the permission can lift it, on the record."""
 
 import pytest
+from django.core import mail
 
 from subscriptions import bounces, services
-from subscriptions.models import ConfirmationEmail, ProviderEvent, Suppression, WelcomeEmail
+from subscriptions.models import (
+    ConfirmationEmail,
+    Newsletter,
+    ProviderEvent,
+    Suppression,
+    WelcomeEmail,
+)
 from subscriptions.tasks import send_due
 
-from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client
-from .support.webhooks import apply_event
+from .support.helpers import GOOD, confirmed, latest_confirmation, sign_up, staff_client
+from .support.provider_payloads import webhook_call
+from .support.webhooks import apply_event, post_tracking
+
+CONSENT = services.ConsentInput("/preferences/", "preferences", "203.0.113.5", "UA", "w", "1")
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +28,8 @@ def provider_event(recipient: str, kind: str, event_id: str, **metadata: str) ->
 
 
 def test_a_suppressed_inbox_gets_the_normal_answer_and_no_confirmation(client, newsletters):
-    provider_event("Reader@example.com", bounces.HARD_BOUNCE, "e1")
+    # A complaint comes from the mailbox's owner: it reaches every spelling of the inbox.
+    provider_event("Reader@example.com", bounces.COMPLAINT, "e1")
     answer = sign_up(client, "reader+news@example.com", json=True)  # another spelling
     assert answer.json()["message"] == GOOD
     assert not ConfirmationEmail.objects.exists()
@@ -98,3 +109,98 @@ def test_an_editor_finds_a_suppression_by_the_address_they_have(newsletters):
     for spelling, found in [("jane.doe+news@googlemail.com", True), ("jane@gmail.com", False)]:
         page = editor.get("/admin/subscriptions/suppression/", {"q": spelling}).content.decode()
         assert ("janedoe@gmail.com" in page) is found
+
+
+# Issue 20 item 1: a bounce reaches only the mailbox that bounced. On most domains "+" is no
+# subaddressing, so bob+nosuchbox@example.com may be a mailbox of its own, which doesn't exist.
+
+
+def hard_bounce_from_postmark(client, recipient: str, event_id: str) -> None:
+    """Postmark's genuine HardBounce for `recipient`, posted with the webhook's basic auth."""
+    call = webhook_call(
+        "postmark", "hard_bounce", recipient=recipient, metadata={}, event_id=event_id
+    )
+    assert post_tracking(client, call).status_code == 200
+
+
+def test_a_hard_bounce_of_another_spelling_leaves_a_confirmed_reader_getting_mail(
+    client, newsletters, settings
+):
+    settings.CONFIRMATION_COOLDOWN = 0
+    bob = confirmed(client, "bob@example.com", "daily")
+    sign_up(client, "bob+nosuchbox@example.com", "weekly-review")  # anyone can type it
+    send_due.apply()
+    hard_bounce_from_postmark(client, "bob+nosuchbox@example.com", "nosuchbox")
+    # His list mail: a list he adds in his preference center is welcomed.
+    services.update_preferences(
+        subscriber_id=bob.pk,
+        newsletter_ids=list(
+            Newsletter.objects.filter(slug__in=["daily", "breaking"]).values_list("pk", flat=True)
+        ),
+        language="",
+        consent=CONSENT,
+    )
+    assert services.request_data_export(subscriber_id=bob.pk)  # "Send me my data"
+    mail.outbox.clear()
+    send_due.apply()
+    to_bob = [m for m in mail.outbox if m.to == ["bob@example.com"]]
+    tags = sorted(t for m in to_bob for t in getattr(m, "tags", []))
+    assert tags == ["data_export", "welcome"]
+    # The spelling that bounced gets nothing more.
+    assert Suppression.objects.active().get().address_key == "bob+nosuchbox@example.com"
+    sign_up(client, "bob+nosuchbox@example.com", "breaking")
+    assert not ConfirmationEmail.objects.filter(
+        subscriber__email="bob+nosuchbox@example.com", state="pending"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("spelling", "inbox"),
+    [
+        ("jane.doe@gmail.com", "JaneDoe@gmail.com"),
+        ("janedoe+news@googlemail.com", "JaneDoe@gmail.com"),
+        ("jane+news@fastmail.com", "Jane@fastmail.com"),  # Fastmail documents plus addressing
+    ],
+)
+def test_a_hard_bounce_of_a_gmail_spelling_we_sent_to_suppresses_that_gmail_inbox(
+    client, newsletters, spelling, inbox
+):
+    sign_up(client, spelling, "daily")
+    send_due.apply()
+    hard_bounce_from_postmark(client, spelling, "one-mailbox")
+    # The provider delivers every spelling to one mailbox: that mailbox is what bounced.
+    sign_up(client, inbox, "weekly-review")
+    assert ConfirmationEmail.objects.count() == 1
+
+
+def test_a_bounce_of_a_fastmail_subdomain_spelling_suppresses_only_that_spelling(
+    client, newsletters
+):
+    # Not every Fastmail account can use subdomain addressing: its bounce says nothing of
+    # robertson@fastmail.com, though the cap counts them as one inbox.
+    sign_up(client, "x@robertson.fastmail.com", "daily")
+    send_due.apply()
+    hard_bounce_from_postmark(client, "x@robertson.fastmail.com", "subdomain")
+    sign_up(client, "robertson@fastmail.com", "weekly-review")
+    assert ConfirmationEmail.objects.count() == 2
+
+
+def test_a_bounce_of_a_gmail_spelling_we_never_sent_to_suppresses_only_that_spelling(
+    client, newsletters
+):
+    hard_bounce_from_postmark(client, "jane.doe+x@gmail.com", "never-sent")
+    sign_up(client, "janedoe@gmail.com", "daily")
+    assert ConfirmationEmail.objects.count() == 1
+
+
+def test_a_complaint_on_a_tagged_spelling_suppresses_the_inbox(client, newsletters):
+    sign_up(client, "carol+news@example.com", "daily")
+    send_due.apply()
+    call = webhook_call(
+        "postmark", "complaint", recipient="carol+news@example.com", metadata={}, event_id="c"
+    )
+    post_tracking(client, call)
+    # The mailbox's owner marked it spam: every spelling of the inbox is left alone.
+    sign_up(client, "carol@example.com", "weekly-review")
+    assert ConfirmationEmail.objects.count() == 1
+    assert Suppression.objects.active().get().address_key == ""

@@ -104,10 +104,12 @@ class ProviderEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Suppression)
 class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
-    """Inboxes we don't write to, why, and the provider event that said so."""
+    """Inboxes (or one spelling of one) we don't write to, why, and the provider event that
+    said so."""
 
     list_display = [
         "inbox_key",
+        "address_key",  # blank: every spelling of the inbox
         "reason",
         "actor",
         "created_at",
@@ -116,7 +118,7 @@ class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
         "lifted_by",
     ]
     list_filter = ["reason", ("lifted_at", admin.EmptyFieldListFilter)]
-    search_fields = ["inbox_key"]
+    search_fields = ["inbox_key", "address_key"]
     list_select_related = ["event"]
     actions = ["lift_selected"]
 

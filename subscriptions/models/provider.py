@@ -1,6 +1,7 @@
 """What providers tell us about our mail (bounces, complaints, unsubscribes), and the inboxes
 we no longer write to because of it."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Self
 
@@ -74,13 +75,23 @@ class SuppressionQuerySet(models.QuerySet):
     def active(self) -> Self:
         return self.filter(lifted_at__isnull=True)
 
-    def of_inboxes(self, keys: set[str] | list[str]) -> set[str]:
-        """The inbox keys among `keys` we must not write to."""
-        return set(self.active().filter(inbox_key__in=keys).values_list("inbox_key", flat=True))
+    def of_addresses(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (inbox key, address key) pairs among `keys` we must not write to: their whole
+        inbox is suppressed, or that spelling of it is."""
+        keys = set(keys)
+        active = self.active().filter(inbox_key__in={inbox for inbox, _ in keys})
+        found = set(active.values_list("inbox_key", "address_key"))
+        return {(i, a) for i, a in keys if (i, "") in found or (i, a) in found}
+
+    def applying_to(self, *, inbox_key: str, email_key: str) -> Self:
+        """The suppressions, active or lifted, that reach one address: its inbox's whole, or
+        that spelling's. Another spelling's are another mailbox's."""
+        return self.filter(inbox_key=inbox_key, address_key__in=["", email_key])
 
 
 class Suppression(models.Model):
-    """An inbox we don't write to: it bounced for good, complained, or kept bouncing."""
+    """An inbox, or one spelling of it, we don't write to: it bounced for good, complained,
+    or kept bouncing."""
 
     class Reason(models.TextChoices):
         HARD_BOUNCE = "hard_bounce", _("Hard bounce")
@@ -88,6 +99,11 @@ class Suppression(models.Model):
         SOFT_BOUNCES = "soft_bounces", _("Repeated soft bounces")
 
     inbox_key = models.CharField(_("inbox"), max_length=254, db_index=True)
+    # Blank: every spelling of the inbox (a complaint, which comes from the mailbox's owner, or
+    # a bounce where the provider delivers every spelling to one mailbox). Else only this
+    # spelling (validation.address_key): on most domains bob+x@ can be another mailbox than
+    # bob@, and its bounce must not silence Bob.
+    address_key = models.CharField(_("only the spelling"), max_length=254, blank=True, default="")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     actor = models.CharField(_("by"), max_length=200)
     event = models.ForeignKey(
@@ -106,11 +122,11 @@ class Suppression(models.Model):
         permissions = [("lift_suppression", _("Can lift a suppression"))]
         constraints = [
             models.UniqueConstraint(
-                fields=["inbox_key"],
+                fields=["inbox_key", "address_key"],
                 condition=Q(lifted_at__isnull=True),
-                name="one_active_suppression_per_inbox",
+                name="one_active_suppression_per_spelling",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.inbox_key} ({self.reason})"
+        return f"{self.address_key or self.inbox_key} ({self.reason})"

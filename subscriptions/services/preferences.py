@@ -133,7 +133,7 @@ def _add(
         return [], [], []
     if not confirmed:
         return _add_by_confirmation(subscriber, wanted, consent, now)
-    if Suppression.objects.of_inboxes([subscriber.inbox_key]):
+    if Suppression.objects.of_addresses([(subscriber.inbox_key, subscriber.email_key)]):
         # It bounced for good or complained: nothing would reach it, as a sign-up's wouldn't.
         return [], [], [n.name for n in wanted]
     _add_at_once(subscriber, [current.get(n.pk) for n in wanted], wanted, consent, now)

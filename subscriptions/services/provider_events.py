@@ -1,9 +1,13 @@
 """What a provider event (a bounce, a complaint, an unsubscribe at the provider) does, once a
 worker applies it (provider_intake.py stores and drains them):
 
-- a hard bounce or a complaint suppresses the inbox;
-- soft bounces and deferrals are counted, and the inbox is suppressed after SOFT_BOUNCE_LIMIT
-  of them within SOFT_BOUNCE_WINDOW;
+- a complaint suppresses the inbox (it comes from the mailbox's owner);
+- a hard bounce suppresses the spelling that bounced; the whole inbox only where the provider
+  delivers every spelling to one mailbox (validation.delivers_every_spelling) and the
+  spelling is one we send to. Elsewhere bob+nosuchbox@example.com can be a mailbox of its
+  own, and anyone could sign it up to silence Bob;
+- soft bounces and deferrals are counted per spelling (or inbox, as a hard bounce), and it is
+  suppressed after SOFT_BOUNCE_LIMIT of them within SOFT_BOUNCE_WINDOW;
 - an unsubscribe at the provider takes the subscription the message named off its list, or
   all of the address's when it named none;
 - a rejection makes the subscriptions the message was for undeliverable, with the reason.
@@ -20,8 +24,8 @@ from django.utils import timezone
 
 from .. import bounces, lifecycle
 from ..app_settings import app_settings
-from ..models import RECEIVING, ProviderEvent, Status, Subscription, Suppression
-from ..validation import address_key
+from ..models import RECEIVING, ProviderEvent, Status, Subscriber, Subscription, Suppression
+from ..validation import address_key, delivers_every_spelling
 
 logger = logging.getLogger("subscriptions")
 
@@ -31,13 +35,12 @@ def apply_effect(row: ProviderEvent, now: datetime) -> str:
     in words, for the admin."""
     if not row.inbox_key:
         return "no recipient"
-    if row.kind in (bounces.HARD_BOUNCE, bounces.COMPLAINT):
-        why = Suppression.Reason.HARD_BOUNCE
-        if row.kind == bounces.COMPLAINT:
-            why = Suppression.Reason.COMPLAINT
-        return _suppress(row, why, _actor(row), now)
+    if row.kind == bounces.COMPLAINT:
+        return _suppress(row, "", Suppression.Reason.COMPLAINT, _actor(row), now)
+    if row.kind == bounces.HARD_BOUNCE:
+        return _suppress(row, _spelling(row), Suppression.Reason.HARD_BOUNCE, _actor(row), now)
     if row.kind == bounces.SOFT_BOUNCE:
-        return _count_soft(row, _actor(row), now)
+        return _count_soft(row, _spelling(row), _actor(row), now)
     if row.kind == bounces.UNSUBSCRIBE:
         left = _move(_named_or_all(row), Status.UNSUBSCRIBED, _actor(row), "at the provider", now)
         return f"unsubscribed {left}"
@@ -51,17 +54,35 @@ def _actor(row: ProviderEvent) -> str:
     return lifecycle.provider(row.provider)
 
 
-def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str:
+def _spelling(row: ProviderEvent) -> str:
+    """What a bounce reaches: "" for every spelling of the inbox, where the provider delivers
+    them all to one mailbox and we send to this spelling (a subscriber's address); else this
+    spelling's address key alone."""
+    key = address_key(row.recipient)
+    if (
+        delivers_every_spelling(row.recipient)
+        and Subscriber.objects.filter(email_key=key).exists()
+    ):
+        return ""
+    return key
+
+
+def _suppress(row: ProviderEvent, spelling: str, reason: str, actor: str, now: datetime) -> str:
     # Applied late (a backlog, a retry), an event from before an editor's lift must not
     # undo it: when it came, the inbox was already suppressed.
-    if _last_lift(row.inbox_key, after=row.received_at):
+    if _last_lift(row.inbox_key, spelling, after=row.received_at):
         return "lifted since it came"
     try:
         # A savepoint: two events about one inbox at once meet at the one-active-suppression
         # constraint, and the second is "already suppressed", not a failed webhook.
         with transaction.atomic():
             Suppression.objects.create(
-                inbox_key=row.inbox_key, reason=reason, actor=actor, event=row, created_at=now
+                inbox_key=row.inbox_key,
+                address_key=spelling,
+                reason=reason,
+                actor=actor,
+                event=row,
+                created_at=now,
             )
     except IntegrityError:
         return "already suppressed"
@@ -69,27 +90,30 @@ def _suppress(row: ProviderEvent, reason: str, actor: str, now: datetime) -> str
     return f"suppressed ({reason})"
 
 
-def _count_soft(row: ProviderEvent, actor: str, now: datetime) -> str:
+def _count_soft(row: ProviderEvent, spelling: str, actor: str, now: datetime) -> str:
     # The window ends when this bounce came, not when a worker got to it: the soft bounces
     # of the SOFT_BOUNCE_WINDOW before it, and none that came after it.
     since = row.received_at - timedelta(seconds=app_settings.SOFT_BOUNCE_WINDOW)
     # Counted from the last lift, if later: an editor who lifted a suppression gave the inbox
     # a fresh start, not one bounce from the next.
-    since = _last_lift(row.inbox_key, after=since) or since
-    count = ProviderEvent.objects.filter(
-        inbox_key=row.inbox_key,
-        kind=bounces.SOFT_BOUNCE,
-        received_at__gte=since,
-        received_at__lte=row.received_at,
+    since = _last_lift(row.inbox_key, spelling, after=since) or since
+    about = ProviderEvent.objects.filter(inbox_key=row.inbox_key)
+    if spelling:  # another spelling's bounces are another mailbox's
+        about = ProviderEvent.objects.about_address(inbox_key=row.inbox_key, email_key=spelling)
+    count = about.filter(
+        kind=bounces.SOFT_BOUNCE, received_at__gte=since, received_at__lte=row.received_at
     ).count()
     if count >= app_settings.SOFT_BOUNCE_LIMIT:
-        return _suppress(row, Suppression.Reason.SOFT_BOUNCES, actor, now)
+        return _suppress(row, spelling, Suppression.Reason.SOFT_BOUNCES, actor, now)
     return f"counted ({count} of {app_settings.SOFT_BOUNCE_LIMIT})"
 
 
-def _last_lift(inbox: str, *, after: datetime) -> datetime | None:
-    """When an editor last lifted a suppression of `inbox`, if that was after `after`."""
-    lifted = Suppression.objects.filter(inbox_key=inbox, lifted_at__gt=after)
+def _last_lift(inbox: str, spelling: str, *, after: datetime) -> datetime | None:
+    """When an editor last lifted a suppression of `inbox` (or of that spelling of it, for a
+    bounce that reaches only it), if that was after `after`."""
+    lifted = Suppression.objects.filter(
+        inbox_key=inbox, address_key__in={"", spelling}, lifted_at__gt=after
+    )
     return lifted.aggregate(last=Max("lifted_at"))["last"]
 
 

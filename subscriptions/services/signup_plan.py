@@ -82,7 +82,7 @@ class State:
     existing: dict[Key, Subscription]
     cooling: set[tuple[str, int]]  # (inbox key, list) asked for within the cooldown
     lists: set[int]  # the lists that still exist and are active
-    suppressed: set[str]  # inbox keys that bounced for good or complained
+    suppressed: set[tuple[str, str]]  # (inbox, address) keys that bounced for good or complained
 
 
 def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: datetime) -> State:
@@ -110,7 +110,9 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
         lists=set(
             Newsletter.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
         ),
-        suppressed=Suppression.objects.of_inboxes(inboxes),
+        suppressed=Suppression.objects.of_addresses(
+            (s.inbox_key, s.email_key) for s in subscribers
+        ),
     )
 
 
@@ -131,7 +133,7 @@ class Plan:
         self, subscriber: Subscriber, newsletter_ids: Sequence[int], language: str
     ) -> Planned:
         inbox = subscriber.inbox_key
-        if inbox in self.state.suppressed:
+        if (inbox, subscriber.email_key) in self.state.suppressed:
             # The normal answer was given; nothing is written to an inbox that bounced for
             # good or complained.
             logger.info("event=signup.blocked reason=suppressed subscriber=%s", subscriber.pk)
