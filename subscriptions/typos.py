@@ -47,7 +47,9 @@ def suggest(email: str) -> str | None:
 def _closest(domain: str) -> str | None:
     # Cached: the fuzzy match costs about as much as the rest of a sign-up's checks, and
     # readers' domains repeat.
-    if domain in COMMON_DOMAINS:
+    # A common domain, or a subdomain of one (Fastmail gives each user one: x@bob.fastmail.com
+    # is no slip for x@fastmail.com), is what the reader meant.
+    if domain in COMMON_DOMAINS or domain.endswith(tuple(f".{d}" for d in COMMON_DOMAINS)):
         return None
     match = get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=0.8)
     return match[0] if match else None

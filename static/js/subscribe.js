@@ -81,11 +81,15 @@
   }
 
   // typos.suggest(): the closest common domain at a ratio of 0.8 or more (ties: the greater
-  // name, as difflib.get_close_matches picks them), for a domain that isn't common itself.
+  // name, as difflib.get_close_matches picks them), for a domain that isn't common itself or
+  // a subdomain of one.
   function suggest(email, domains) {
     var at = email.lastIndexOf("@");
     var local = email.slice(0, at), domain = email.slice(at + 1).toLowerCase();
-    if (at < 1 || domains.indexOf(domain) >= 0) return "";
+    var mine = domains.some(function (common) {  // a common domain, or a subdomain of one
+      return domain === common || domain.slice(-common.length - 1) === "." + common;
+    });
+    if (at < 1 || mine) return "";
     var best = "", bestScore = 0;
     domains.forEach(function (candidate) {
       var score = 2.0 * matching(candidate, domain) / (candidate.length + domain.length);

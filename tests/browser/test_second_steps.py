@@ -149,6 +149,7 @@ def test_the_page_suggests_exactly_what_the_server_would(web, open_page):
     rng = random.Random(19)
     domains = [typo_of(rng.choice(typos.COMMON_DOMAINS), rng) for _ in range(400)]
     domains += [*typos.COMMON_DOMAINS, "example.com", "gmail.co", "yaho.co.uk", "x"]
+    domains += ["bob.fastmail.com", "eu.gmail.com", "xfastmail.com"]
     emails = [f"reader@{d}" for d in domains]
     in_page = page.evaluate(
         "([emails, domains]) => emails.map((e) => window.newsroomSubscribe.suggest(e, domains))",
