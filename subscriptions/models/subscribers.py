@@ -114,8 +114,8 @@ class Subscriber(models.Model):
     email = models.CharField(_("email"), max_length=254)
     email_key = models.CharField(max_length=254, unique=True)
     inbox_key = models.CharField(max_length=254, db_index=True)
-    # The language of every email to them: their latest sign-up's, or their choice in the
-    # preference center.
+    # The language of every email to them: their latest sign-up's while nothing is confirmed;
+    # then only their own confirmation's or their choice in the preference center.
     language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Who last changed the subscriber's own settings (the language), and when; each list's

@@ -58,6 +58,7 @@ def confirm(
         # They signed up and confirmed themselves: a new consent, so an erasure of theirs no
         # longer stands in an import's way.
         _forget_erasure(inbox_key=email.subscriber.inbox_key)
+        _take_language(email.subscriber, email.language, actor=actor, now=now)
     language = email.language if email is not None else ""
     queue_welcome_emails(subscriptions=pending, language=language, now=now)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
@@ -121,6 +122,14 @@ def unsubscribe(
         now=now or timezone.now(),
     )
     return True
+
+
+def _take_language(subscriber: Subscriber, language: str, *, actor: str, now: datetime) -> None:
+    """Their own confirmation speaks for them: their emails are in the language of the
+    sign-up they confirmed (a stranger's sign-up of a confirmed reader never changes it)."""
+    if language and language != subscriber.language:
+        subscriber.language, subscriber.changed_at, subscriber.changed_by = language, now, actor
+        subscriber.save(update_fields=["language", "changed_at", "changed_by"])
 
 
 def _forget_erasure(*, inbox_key: str) -> None:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from django.db.models import Count
 
+from .. import lifecycle
 from ..app_settings import app_settings
 from ..models import (
     ConfirmationEmail,
@@ -126,6 +127,13 @@ class Plan:
         self.state, self.now = state, now
         self.to_pending: list[Subscription] = []  # status changes, and new rows
         self.consent_changed: list[Subscription] = []  # saved rows given a new consent
+        self.language_changed: dict[int, Subscriber] = {}  # by id
+        # Anyone may type an address into a form: a sign-up speaks for the reader's language
+        # only until they have confirmed a list; then only their own confirmation or their
+        # preference center does.
+        self.confirmed_readers = {
+            s.subscriber_id for s in state.existing.values() if s.status == Status.CONFIRMED
+        }
 
     def decide(
         self, subscriber: Subscriber, newsletter_ids: Sequence[int], language: str
@@ -142,6 +150,7 @@ class Plan:
             # it names.
             logger.info("event=signup.blocked reason=address_cap subscriber=%s", subscriber.pk)
             return Planned(subscriber)
+        self._remember_language(subscriber, language)
         # Each list once, however often a (forged) form repeats it.
         keys = [(subscriber.pk, n) for n in dict.fromkeys(newsletter_ids)]
         lists = [self._pending(k) for k in keys if self._needs_confirmation(k, inbox)]
@@ -152,6 +161,15 @@ class Plan:
             self.state.cooling.update((inbox, s.newsletter_id) for s in lists)
         email = ConfirmationEmail(subscriber=subscriber, created_at=self.now, language=language)
         return Planned(subscriber, email, lists)
+
+    def _remember_language(self, subscriber: Subscriber, language: str) -> None:
+        """A new or pending subscriber's emails are in the language of their latest sign-up."""
+        if not language or subscriber.pk in self.confirmed_readers:
+            return
+        if subscriber.language != language:
+            subscriber.language, subscriber.changed_at = language, self.now
+            subscriber.changed_by = lifecycle.READER
+            self.language_changed[subscriber.pk] = subscriber
 
     def give_consent(self, planned: Planned, consent: Consent) -> None:
         for subscription in planned.lists:
