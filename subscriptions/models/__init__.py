@@ -12,6 +12,7 @@ from .outbox import (
     OutboxQuerySet,
     OutboxState,
     WelcomeEmail,
+    emails_per_inbox,
 )
 from .privacy import ErasedInbox
 from .provider import ProviderEvent, Suppression
@@ -49,4 +50,5 @@ __all__ = [
     "Suppression",
     "Tally",
     "WelcomeEmail",
+    "emails_per_inbox",
 ]

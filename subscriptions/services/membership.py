@@ -40,6 +40,11 @@ def confirm(
 ) -> ConfirmResult:
     """Confirm the subscriptions one confirmation email still can (those pending since it was
     queued, not ones a later sign-up made pending again). Safe to repeat."""
+    subscriber_id = ConfirmationEmail.objects.subscriber_of(email_id)
+    if subscriber_id is not None:
+        # Its inbox first, as a sign-up locks: the welcome emails count against the inbox's
+        # daily cap, which a sign-up of another spelling decides at the same moment.
+        locked_subscriber(subscriber_id)
     subscriptions = list(
         # of=self: lock these rows only, not the newsletter rows every confirmation shares.
         Subscription.objects.select_for_update(of=("self",))
@@ -60,7 +65,7 @@ def confirm(
         _forget_erasure(inbox_key=email.subscriber.inbox_key)
         _take_language(email.subscriber, email.language, actor=actor, now=now)
     language = email.language if email is not None else ""
-    queue_welcome_emails(subscriptions=pending, language=language, now=now)
+    queue_welcome_emails(subscriptions=pending, language=language, now=now, capped=False)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
 
 

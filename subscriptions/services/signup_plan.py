@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from django.db.models import Count
-
 from .. import lifecycle
 from ..app_settings import app_settings
 from ..models import (
@@ -23,6 +21,7 @@ from ..models import (
     Subscriber,
     Subscription,
     Suppression,
+    emails_per_inbox,
 )
 from ..validation import address_key, inbox_key
 
@@ -79,7 +78,7 @@ def locked_subscribers(emails: Sequence[str]) -> dict[str, Subscriber]:
 
 @dataclass
 class State:
-    sent_today: Counter[str]  # confirmation emails per inbox key in the last 24 h
+    sent_today: Counter[str]  # confirmation and welcome emails per inbox key in the last 24 h
     existing: dict[Key, Subscription]
     cooling: set[tuple[str, int]]  # (inbox key, list) asked for within the cooldown
     lists: set[int]  # the lists that still exist and are active
@@ -90,12 +89,6 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
     ids = [s.pk for s in subscribers]
     # Counted per inbox, over every spelling of it: the inbox is what a bomber floods.
     inboxes = {s.inbox_key for s in subscribers}
-    sent = (
-        ConfirmationEmail.objects.filter(subscriber__inbox_key__in=inboxes)
-        .created_since(now - timedelta(days=1))
-        .values_list("subscriber__inbox_key")
-        .annotate(n=Count("pk"))
-    )
     # Locked, so a confirmation committing meanwhile can't be undone by this sign-up.
     existing = Subscription.objects.select_for_update(of=("self",)).filter(subscriber__in=ids)
     cooling = (
@@ -105,7 +98,8 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
     )
     wanted = {n for e in entries for n in e.newsletter_ids}
     return State(
-        sent_today=Counter(dict(sent)),
+        # Welcome emails count too: a preference link re-adding lists mustn't flood the inbox.
+        sent_today=emails_per_inbox(inboxes, since=now - timedelta(days=1)),
         existing={(s.subscriber_id, s.newsletter_id): s for s in existing},
         cooling=set(cooling),
         lists=set(
