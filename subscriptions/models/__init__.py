@@ -14,7 +14,7 @@ from .outbox import (
     WelcomeEmail,
     emails_per_inbox,
 )
-from .privacy import ErasedInbox
+from .privacy import ErasedInbox, inbox_hash, inbox_hashes
 from .provider import ProviderEvent, Suppression
 from .subscribers import (
     RECEIVING,
@@ -51,4 +51,6 @@ __all__ = [
     "Tally",
     "WelcomeEmail",
     "emails_per_inbox",
+    "inbox_hash",
+    "inbox_hashes",
 ]

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .privacy import inbox_hashes
+
 
 class ProviderEventQuerySet(models.QuerySet):
     def waiting(self) -> Self:
@@ -75,8 +77,17 @@ class SuppressionQuerySet(models.QuerySet):
         return self.filter(lifted_at__isnull=True)
 
     def of_inboxes(self, keys: set[str] | list[str]) -> set[str]:
-        """The inbox keys among `keys` we must not write to."""
-        return set(self.active().filter(inbox_key__in=keys).values_list("inbox_key", flat=True))
+        """The inbox keys among `keys` we must not write to: suppressed by the key, or by its
+        keyed hash, which an erasure leaves in its place (`of_inbox`)."""
+        hashed = inbox_hashes(keys)
+        found = self.active().filter(inbox_key__in=[*keys, *hashed])
+        return {hashed.get(k, k) for k in found.values_list("inbox_key", flat=True)}
+
+    def of_inbox(self, key: str) -> Self:
+        """One inbox's suppressions, lifted ones too. Erasing an owner of the inbox replaces
+        the key by its keyed hash (privacy.inbox_hash): the suppression outlives the erasure,
+        without the address, and is still found by the key."""
+        return self.filter(inbox_key__in=[key, *inbox_hashes([key])])
 
 
 class Suppression(models.Model):

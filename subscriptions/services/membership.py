@@ -19,6 +19,7 @@ from ..models import (
     Status,
     Subscriber,
     Subscription,
+    Suppression,
 )
 from .provider_intake import apply_now
 from .signup import ConsentInput, sign_up
@@ -166,6 +167,7 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         for waiting in about.waiting().select_for_update().order_by("pk"):
             apply_now(waiting, now or timezone.now())
         about.delete()
+        _hash_suppressions(subscriber.inbox_key)
         scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
@@ -176,6 +178,18 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
     return bool(deleted)
+
+
+def _hash_suppressions(inbox_key: str) -> None:
+    """Within the erasure's transaction: the inbox's suppressions stay, under its keyed hash
+    instead of the key, so it never gets mail again and the table keeps no address (the
+    lookups check both). One active suppression per inbox: a plain one that an earlier
+    erasure's hashed one already covers (a complaint that came after it) goes."""
+    hashed = erasure.inbox_hash(inbox_key)
+    plain = Suppression.objects.filter(inbox_key=inbox_key)
+    if Suppression.objects.active().filter(inbox_key=hashed).exists():
+        plain.active().delete()
+    plain.update(inbox_key=hashed)
 
 
 def scrub_admin_log(subscriber: Subscriber) -> None:
