@@ -164,6 +164,12 @@ def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
         return "failed"
     if not isinstance(exc, AnymailError):
         logger.error("event=%s.error id=%s", delivery.kind.metric_kind, item.pk, exc_info=exc)
+    if emails.cannot_be_built(exc):
+        # Our message (a list's name or sender with a line break): a failure the operator's
+        # alert watches, never retried into the reader being marked undeliverable.
+        _log(delivery, "failed", item, logging.ERROR, error=error)
+        services.record_failed(kind=delivery.kind, item_id=item.pk, reason=reason)
+        return "failed"
     if _past_retry_window(item):
         return _give_up(delivery, item, actor, reason)
     countdown = backoff(item.attempts)

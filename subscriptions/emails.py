@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from email.errors import MessageError
 from functools import lru_cache
 from typing import Any
 
@@ -209,6 +210,12 @@ def is_transient(exc: AnymailError) -> bool:
         return False
     status = getattr(exc, "status_code", None)
     return status is None or status == 429 or status >= 500
+
+
+def cannot_be_built(exc: Exception) -> bool:
+    """Our message is at fault, not the provider or the reader: a line break in a header
+    (Django's BadHeaderError), a value the email package can't encode. No retry sends it."""
+    return isinstance(exc, ValueError | MessageError)
 
 
 def provider_name(exc: AnymailError) -> str:

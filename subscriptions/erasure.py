@@ -6,23 +6,12 @@ address is caught) under ERASURE_HASH_KEY. That key is its own setting, not SECR
 rotating SECRET_KEY revokes links, and must not quietly forget whom we erased.
 """
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 
-from django.core.exceptions import ImproperlyConfigured
-
-from .app_settings import app_settings
-from .models import ErasedInbox
+from .models import ErasedInbox, inbox_hash
 from .validation import inbox_key
 
-
-def inbox_hash(key: str) -> str:
-    """The hash stored for the inbox `key` (an inbox key, not an address as typed)."""
-    secret = app_settings.ERASURE_HASH_KEY
-    if not secret:
-        raise ImproperlyConfigured("ERASURE_HASH_KEY is not set.")
-    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+__all__ = ["address_hash", "erased_addresses", "inbox_hash"]
 
 
 def address_hash(address: str) -> str:

@@ -3,6 +3,9 @@ Art. 20, portability): for an editor's admin action and for the reader's own dow
 
 A read: it changes nothing. Field names are plain English and stable, so the document can be
 read by a person and loaded by a program; `format` and `version` name this layout.
+
+The reader's own copy names an editor's change as "editor": our staff's usernames are not
+theirs to hold. The editor's export keeps the full actor (`staff=True`).
 """
 
 import io
@@ -34,15 +37,17 @@ FORMAT = "newsroom-subscriptions/personal-data"
 VERSION = 1
 
 
-def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str, Any]:
+def document(
+    subscriber: Subscriber, *, now: datetime | None = None, staff: bool = False
+) -> dict[str, Any]:
+    who = _actor_for_staff if staff else _actor_for_reader
     subscriptions = Subscription.objects.filter(subscriber=subscriber).in_list_order()
     return {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": now or timezone.now(),
-        "subscriber": _fields(
-            subscriber, "email", "language", "created_at", "changed_at", "changed_by"
-        ),
+        "subscriber": _fields(subscriber, "email", "language", "created_at", "changed_at")
+        | {"changed_by": who(subscriber.changed_by)},
         "subscriptions": [_subscription(s) for s in subscriptions],
         "consents": [
             _fields(c, "id", "given_at", "page_url", "form_id", "ip_address", "user_agent")
@@ -55,7 +60,8 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
         ],
         "events": [
             {"list": e.subscription.newsletter.slug}
-            | _fields(e, "at", "from_status", "to_status", "actor", "detail")
+            | _fields(e, "at", "from_status", "to_status")
+            | {"actor": who(e.actor), "detail": e.detail}
             for e in Event.objects.filter(subscription__subscriber=subscriber)
             .select_related("subscription__newsletter")
             .order_by("at", "pk")
@@ -73,7 +79,8 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
             for r in RecordedSignUp.objects.of_address(subscriber.email).order_by("pk")
         ],
         "suppressions": [
-            _fields(s, "reason", "created_at", "actor", "lifted_at", "lifted_by")
+            _fields(s, "reason", "created_at", "lifted_at")
+            | {"actor": who(s.actor), "lifted_by": who(s.lifted_by)}
             for s in Suppression.objects.applying_to(
                 inbox_key=subscriber.inbox_key, email_key=subscriber.email_key
             )
@@ -81,8 +88,9 @@ def document(subscriber: Subscriber, *, now: datetime | None = None) -> dict[str
     }
 
 
-def as_json(subscriber: Subscriber, *, now: datetime | None = None) -> str:
-    return json.dumps(document(subscriber, now=now), cls=DjangoJSONEncoder, indent=2)
+def as_json(subscriber: Subscriber, *, now: datetime | None = None, staff: bool = False) -> str:
+    data = document(subscriber, now=now, staff=staff)
+    return json.dumps(data, cls=DjangoJSONEncoder, indent=2)
 
 
 def filename(subscriber: Subscriber, now: datetime | None = None) -> str:
@@ -90,26 +98,29 @@ def filename(subscriber: Subscriber, now: datetime | None = None) -> str:
     return f"newsroom-data-{subscriber.pk}-{(now or timezone.now()):%Y%m%d}.json"
 
 
-def download(subscribers: list[Subscriber], *, now: datetime | None = None) -> HttpResponse:
+def download(
+    subscribers: list[Subscriber], *, now: datetime | None = None, staff: bool = False
+) -> HttpResponse:
     """The file a reader or an editor downloads: one subscriber's document, or a zip of one
     document each for several."""
     now = now or timezone.now()
     if len(subscribers) == 1:
-        body: bytes | str = as_json(subscribers[0], now=now)
+        body: bytes | str = as_json(subscribers[0], now=now, staff=staff)
         content_type, name = "application/json; charset=utf-8", filename(subscribers[0], now)
     else:
-        body, content_type = _zipped(subscribers, now), "application/zip"
+        body, content_type = _zipped(subscribers, now, staff), "application/zip"
         name = f"newsroom-data-{len(subscribers)}-subscribers-{now:%Y%m%d}.zip"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def _zipped(subscribers: list[Subscriber], now: datetime) -> bytes:
+def _zipped(subscribers: list[Subscriber], now: datetime, staff: bool) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for subscriber in subscribers:
-            archive.writestr(filename(subscriber, now), as_json(subscriber, now=now))
+            document = as_json(subscriber, now=now, staff=staff)
+            archive.writestr(filename(subscriber, now), document)
     return buffer.getvalue()
 
 
@@ -143,6 +154,16 @@ def _emails(subscriber: Subscriber) -> list[dict[str, Any]]:
         {"kind": kind} | _fields(e, "created_at", "state", "closed_at", "message_id")
         for kind, e in rows
     ]
+
+
+def _actor_for_reader(actor: str) -> str:
+    """ "editor:<username>" -> "editor"; the reader, the system and providers as they are."""
+    kind, colon, _ = actor.partition(":")
+    return kind if colon and kind == "editor" else actor
+
+
+def _actor_for_staff(actor: str) -> str:
+    return actor
 
 
 def _fields(row: Model, *names: str) -> dict[str, Any]:

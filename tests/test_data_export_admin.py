@@ -7,10 +7,12 @@ import zipfile
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.test import Client
+from django.utils import timezone
 
 from subscriptions import admin as subscriptions_admin
-from subscriptions import personal_data
-from subscriptions.models import Subscriber
+from subscriptions import personal_data, services, tokens
+from subscriptions.models import DataExportEmail, Subscriber
 
 from .support.helpers import confirmed, staff_client
 
@@ -74,3 +76,21 @@ def test_an_export_of_too_many_subscribers_at_once_is_refused_with_a_message(
     answer = editor.post(ADMIN, data, follow=True)
     assert "Select at most 1 subscriber to export at once." in answer.content.decode()
     assert not answer.has_header("Content-Disposition") and not LogEntry.objects.exists()
+
+
+def test_a_reader_sees_editor_where_their_file_names_a_staff_username(client, reader):
+    """Issue 20, item 7: staff usernames are ours to keep; the editor's export keeps them."""
+    subscription = reader.subscriptions.get(newsletter__slug="daily")
+    services.unsubscribe(subscription_id=subscription.pk, actor="editor:kate.smith")
+    token = tokens.make_data_export_token(
+        DataExportEmail.objects.create(subscriber=reader, created_at=timezone.now()).pk
+    )
+    browser = Client()
+    browser.get(f"/your-data/{token}/")
+    downloaded = browser.get("/your-data/download/").content.decode()
+    page = browser.get("/your-data/").content.decode()
+    editor = staff_client("view_subscriber", "export_subscriber", username="ed-exporter")
+    exported = editor.post(ADMIN, {"action": "export_selected", "_selected_action": [reader.pk]})
+    actors = [e["actor"] for e in json.loads(downloaded)["events"]]
+    assert "editor" in actors and "kate.smith" not in downloaded and "kate.smith" not in page
+    assert "editor:kate.smith" in [e["actor"] for e in json.loads(exported.content)["events"]]

@@ -145,7 +145,10 @@ def test_unticking_a_list_unsubscribes_it_and_leaves_the_others(client, newslett
     assert boxes(answer)[1] == {"daily"}
 
 
-def test_unsubscribe_from_all_leaves_every_list_and_no_list_mail_follows(client, newsletters):
+def test_unsubscribe_from_all_leaves_every_list_and_no_list_mail_follows(
+    client, newsletters, settings
+):
+    settings.ADDRESS_DAILY_CAP = 4  # a confirmation and two welcomes today, then a sign-up
     reader = confirmed_reader(client, "daily", "weekly-review")
     sign_up(client, ADDRESS, "explaining-ukraine")  # still pending
     open_page(client, reader.pk)
@@ -161,7 +164,10 @@ def test_unsubscribe_from_all_leaves_every_list_and_no_list_mail_follows(client,
     assert set(WelcomeEmail.objects.values_list("state", flat=True)) == {"skipped"}
 
 
-def test_a_changed_language_is_stored_and_the_emails_it_leads_to_are_in_it(client, newsletters):
+def test_a_changed_language_is_stored_and_the_emails_it_leads_to_are_in_it(
+    client, newsletters, settings
+):
+    settings.ADDRESS_DAILY_CAP = 4  # a confirmation and two welcomes today, then another
     reader = confirmed_reader(client, "daily")
     open_page(client, reader.pk)
     answer = save(client, "daily", "weekly-review", language="uk")

@@ -149,7 +149,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             return None
         for subscriber in subscribers:
             self.log_change(request, subscriber, "Exported the subscriber's data (GDPR).")
-        return personal_data.download(subscribers)
+        return personal_data.download(subscribers, staff=True)  # staff see who did what
 
 
 @admin.register(Subscription)

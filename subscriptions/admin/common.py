@@ -19,7 +19,7 @@ class AddressSearch(admin.ModelAdmin):
     """Search by the address an editor has, in any spelling (+tag, case, Gmail dots), for
     tables keyed by its inbox; any other text searches `search_fields` as usual."""
 
-    def address_lookup(self, address: str) -> dict[str, str]:
+    def address_lookup(self, address: str) -> dict[str, Any]:
         raise NotImplementedError
 
     def get_search_results(

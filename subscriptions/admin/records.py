@@ -122,8 +122,10 @@ class SuppressionAdmin(AddressSearch, ReadOnlyAdmin):
     list_select_related = ["event"]
     actions = ["lift_selected"]
 
-    def address_lookup(self, address: str) -> dict[str, str]:
-        return {"inbox_key": inbox_key(address)}
+    def address_lookup(self, address: str) -> dict[str, list[str]]:
+        # By the key, or by the keyed hash an erasure left in its place.
+        key = inbox_key(address)
+        return {"inbox_key__in": [key, erasure.inbox_hash(key)]}
 
     def has_lift_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("subscriptions.lift_suppression")

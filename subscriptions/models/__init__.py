@@ -12,8 +12,9 @@ from .outbox import (
     OutboxQuerySet,
     OutboxState,
     WelcomeEmail,
+    emails_per_inbox,
 )
-from .privacy import ErasedInbox
+from .privacy import ErasedInbox, inbox_hash, inbox_hashes
 from .provider import ProviderEvent, Suppression
 from .subscribers import (
     RECEIVING,
@@ -49,4 +50,7 @@ __all__ = [
     "Suppression",
     "Tally",
     "WelcomeEmail",
+    "emails_per_inbox",
+    "inbox_hash",
+    "inbox_hashes",
 ]

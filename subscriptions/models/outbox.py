@@ -8,6 +8,8 @@ confirmation email is the first kind;
 welcome emails and edition deliveries follow.
 """
 
+from collections import Counter
+from collections.abc import Collection
 from datetime import datetime
 from typing import ClassVar, Self
 
@@ -142,3 +144,24 @@ class DataExportEmail(OutboxItem):
 
 # Every kind of queued email: what the metrics, recounts and a reader's data go through.
 OUTBOX_KINDS: tuple[type[OutboxItem], ...] = (ConfirmationEmail, WelcomeEmail, DataExportEmail)
+
+
+def emails_per_inbox(inboxes: Collection[str], *, since: datetime) -> Counter[str]:
+    """The confirmation and welcome emails queued for each of these inbox keys since `since`,
+    over every spelling of each: what the per-inbox daily cap (ADDRESS_DAILY_CAP) counts.
+    A reader's data emails have their own limit (DATA_EXPORT_INTERVAL)."""
+    confirmations = (
+        ConfirmationEmail.objects.filter(subscriber__inbox_key__in=inboxes)
+        .created_since(since)
+        .values_list("subscriber__inbox_key")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    welcomes = (
+        WelcomeEmail.objects.filter(subscription__subscriber__inbox_key__in=inboxes)
+        .created_since(since)
+        .values_list("subscription__subscriber__inbox_key")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return Counter(dict(confirmations)) + Counter(dict(welcomes))

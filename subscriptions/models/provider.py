@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .privacy import inbox_hashes
+
 
 class ProviderEventQuerySet(models.QuerySet):
     def waiting(self) -> Self:
@@ -77,16 +79,25 @@ class SuppressionQuerySet(models.QuerySet):
 
     def of_addresses(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The (inbox key, address key) pairs among `keys` we must not write to: their whole
-        inbox is suppressed, or that spelling of it is."""
+        inbox is suppressed, or that spelling of it is. An erasure leaves the keyed hashes of
+        both keys in their place (privacy.inbox_hash), which are found too."""
         keys = set(keys)
-        active = self.active().filter(inbox_key__in={inbox for inbox, _ in keys})
-        found = set(active.values_list("inbox_key", "address_key"))
+        plain = inbox_hashes({i for i, _ in keys} | {a for _, a in keys if a})
+        inboxes = [*{i for i, _ in keys}, *plain]
+        rows = self.active().filter(inbox_key__in=inboxes).values_list("inbox_key", "address_key")
+        found = {(plain.get(i, i), plain.get(a, a)) for i, a in rows}
         return {(i, a) for i, a in keys if (i, "") in found or (i, a) in found}
 
     def applying_to(self, *, inbox_key: str, email_key: str) -> Self:
         """The suppressions, active or lifted, that reach one address: its inbox's whole, or
-        that spelling's. Another spelling's are another mailbox's."""
-        return self.filter(inbox_key=inbox_key, address_key__in=["", email_key])
+        that spelling's, under their keys or an erasure's hashes of them. Another spelling's
+        are another mailbox's."""
+        inbox_hashed = inbox_hashes([inbox_key])
+        spelling_hashed = inbox_hashes([email_key])
+        return self.filter(
+            inbox_key__in=[inbox_key, *inbox_hashed],
+            address_key__in=["", email_key, *spelling_hashed],
+        )
 
 
 class Suppression(models.Model):

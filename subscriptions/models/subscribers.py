@@ -35,6 +35,10 @@ class NewsletterQuerySet(models.QuerySet):
         return self.annotate(confirmed_count=confirmed)
 
 
+# The fields of a list that reach its emails' headers (From, Reply-To, Subject, List-Id).
+HEADER_FIELDS = ("name", "sender_name", "sender_email", "reply_to", "welcome_subject")
+
+
 class Newsletter(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True)
@@ -71,6 +75,7 @@ class Newsletter(models.Model):
         return self.name
 
     def clean(self) -> None:
+        self._refuse_line_breaks()
         domain = self.sender_email.rpartition("@")[2].lower()
         if self.sender_email and domain not in app_settings.list_sender_domains:
             allowed = ", ".join(sorted(app_settings.list_sender_domains))
@@ -80,6 +85,17 @@ class Newsletter(models.Model):
                 "LIST_FROM_DOMAINS once the provider has verified it."
             )
             raise ValidationError({"sender_email": message % {"domains": allowed}})
+
+    def _refuse_line_breaks(self) -> None:
+        # A line break in a header would end it and start another (a Bcc: of the editor's
+        # typing); Django then refuses to build every message of the list, retried for hours.
+        broken = {
+            name: _("This can't contain a line break: it goes into the headers of the emails.")
+            for name in HEADER_FIELDS
+            if "".join(getattr(self, name).splitlines()) != getattr(self, name)
+        }
+        if broken:
+            raise ValidationError(broken)
 
     @property
     def has_welcome(self) -> bool:
@@ -114,8 +130,8 @@ class Subscriber(models.Model):
     email = models.CharField(_("email"), max_length=254)
     email_key = models.CharField(max_length=254, unique=True)
     inbox_key = models.CharField(max_length=254, db_index=True)
-    # The language of every email to them: their latest sign-up's, or their choice in the
-    # preference center.
+    # The language of every email to them: their latest sign-up's while nothing is confirmed;
+    # then only their own confirmation's or their choice in the preference center.
     language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Who last changed the subscriber's own settings (the language), and when; each list's

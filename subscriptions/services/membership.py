@@ -19,6 +19,7 @@ from ..models import (
     Status,
     Subscriber,
     Subscription,
+    Suppression,
 )
 from .provider_intake import apply_now
 from .signup import ConsentInput, sign_up
@@ -40,6 +41,11 @@ def confirm(
 ) -> ConfirmResult:
     """Confirm the subscriptions one confirmation email still can (those pending since it was
     queued, not ones a later sign-up made pending again). Safe to repeat."""
+    subscriber_id = ConfirmationEmail.objects.subscriber_of(email_id)
+    if subscriber_id is not None:
+        # Its inbox first, as a sign-up locks: the welcome emails count against the inbox's
+        # daily cap, which a sign-up of another spelling decides at the same moment.
+        locked_subscriber(subscriber_id)
     subscriptions = list(
         # of=self: lock these rows only, not the newsletter rows every confirmation shares.
         Subscription.objects.select_for_update(of=("self",))
@@ -58,8 +64,9 @@ def confirm(
         # They signed up and confirmed themselves: a new consent, so an erasure of theirs no
         # longer stands in an import's way.
         _forget_erasure(inbox_key=email.subscriber.inbox_key)
+        _take_language(email.subscriber, email.language, actor=actor, now=now)
     language = email.language if email is not None else ""
-    queue_welcome_emails(subscriptions=pending, language=language, now=now)
+    queue_welcome_emails(subscriptions=pending, language=language, now=now, capped=False)
     return ConfirmResult(confirmed=[s.newsletter.name for s in pending], already=already)
 
 
@@ -123,6 +130,14 @@ def unsubscribe(
     return True
 
 
+def _take_language(subscriber: Subscriber, language: str, *, actor: str, now: datetime) -> None:
+    """Their own confirmation speaks for them: their emails are in the language of the
+    sign-up they confirmed (a stranger's sign-up of a confirmed reader never changes it)."""
+    if language and language != subscriber.language:
+        subscriber.language, subscriber.changed_at, subscriber.changed_by = language, now, actor
+        subscriber.save(update_fields=["language", "changed_at", "changed_by"])
+
+
 def _forget_erasure(*, inbox_key: str) -> None:
     """Within the caller's transaction: the inbox is no longer one an import must refuse."""
     ErasedInbox.objects.filter(key_hash=erasure.inbox_hash(inbox_key)).delete()
@@ -152,6 +167,7 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
         for waiting in about.waiting().select_for_update().order_by("pk"):
             apply_now(waiting, now or timezone.now())
         about.delete()
+        _hash_suppressions(subscriber.inbox_key)
         scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
@@ -162,6 +178,23 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
     if deleted:
         logger.info("event=subscriber.erased subscriber=%s actor=%s", subscriber_id, actor)
     return bool(deleted)
+
+
+def _hash_suppressions(inbox_key: str) -> None:
+    """Within the erasure's transaction: the inbox's suppressions, whole or of one spelling,
+    stay under the keyed hashes of their keys instead of the keys, so the inbox never gets mail
+    again and the table keeps no address (the lookups check both). One active suppression per
+    inbox and spelling: a plain one that an earlier erasure's hashed one already covers (a
+    complaint that came after it) goes."""
+    hashed = erasure.inbox_hash(inbox_key)
+    for row in Suppression.objects.filter(inbox_key=inbox_key):
+        spelling = erasure.inbox_hash(row.address_key) if row.address_key else ""
+        covered = Suppression.objects.active().filter(inbox_key=hashed, address_key=spelling)
+        if row.lifted_at is None and covered.exists():
+            row.delete()
+            continue
+        row.inbox_key, row.address_key = hashed, spelling
+        row.save(update_fields=["inbox_key", "address_key"])
 
 
 def scrub_admin_log(subscriber: Subscriber) -> None:

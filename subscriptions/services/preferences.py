@@ -181,7 +181,8 @@ def _add_at_once(
         detail=f"{FROM_PREFERENCES}: added by a confirmed reader",
         now=now,
     )
-    queue_welcome_emails(subscriptions=adding, language=subscriber.language, now=now)
+    # The preference link never expires and is forwarded with list mail: held to the cap.
+    queue_welcome_emails(subscriptions=adding, language=subscriber.language, now=now, capped=True)
 
 
 def _set_language(subscriber: Subscriber, language: str, now: datetime) -> bool:

@@ -61,9 +61,11 @@ def sign_up_many(
         return []
     now = now or timezone.now()
     subscribers = locked_subscribers([e.email for e in entries])
-    _remember_languages(entries, subscribers)
     plan = Plan(load_state(list(subscribers.values()), entries, now), now)
     planned = [plan.decide(subscribers[e.email], e.newsletter_ids, e.language) for e in entries]
+    if plan.language_changed:
+        fields = ["language", "changed_at", "changed_by"]
+        Subscriber.objects.bulk_update(plan.language_changed.values(), fields)
     _give_consents(entries, planned, plan, now)
     if plan.consent_changed:
         Subscription.objects.bulk_update(plan.consent_changed, ["consent"])
@@ -72,20 +74,6 @@ def sign_up_many(
     )
     _queue_confirmations([p for p in planned if p.email], now)
     return [SignUpResult(p.subscriber.pk, p.email.pk if p.email else None) for p in planned]
-
-
-def _remember_languages(
-    entries: Sequence[SignUpEntry], subscribers: dict[str, Subscriber]
-) -> None:
-    """Every list email to a reader is written in the language of their latest sign-up."""
-    changed: dict[int, Subscriber] = {}
-    for entry in entries:
-        subscriber = subscribers[entry.email]
-        if entry.language and subscriber.language != entry.language:
-            subscriber.language = entry.language
-            changed[subscriber.pk] = subscriber
-    if changed:
-        Subscriber.objects.bulk_update(changed.values(), ["language"])
 
 
 def _give_consents(

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from django.db.models import Count
-
+from .. import lifecycle
 from ..app_settings import app_settings
 from ..models import (
     ConfirmationEmail,
@@ -22,6 +21,7 @@ from ..models import (
     Subscriber,
     Subscription,
     Suppression,
+    emails_per_inbox,
 )
 from ..validation import address_key, inbox_key
 
@@ -78,7 +78,7 @@ def locked_subscribers(emails: Sequence[str]) -> dict[str, Subscriber]:
 
 @dataclass
 class State:
-    sent_today: Counter[str]  # confirmation emails per inbox key in the last 24 h
+    sent_today: Counter[str]  # confirmation and welcome emails per inbox key in the last 24 h
     existing: dict[Key, Subscription]
     cooling: set[tuple[str, int]]  # (inbox key, list) asked for within the cooldown
     lists: set[int]  # the lists that still exist and are active
@@ -89,12 +89,6 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
     ids = [s.pk for s in subscribers]
     # Counted per inbox, over every spelling of it: the inbox is what a bomber floods.
     inboxes = {s.inbox_key for s in subscribers}
-    sent = (
-        ConfirmationEmail.objects.filter(subscriber__inbox_key__in=inboxes)
-        .created_since(now - timedelta(days=1))
-        .values_list("subscriber__inbox_key")
-        .annotate(n=Count("pk"))
-    )
     # Locked, so a confirmation committing meanwhile can't be undone by this sign-up.
     existing = Subscription.objects.select_for_update(of=("self",)).filter(subscriber__in=ids)
     cooling = (
@@ -104,7 +98,8 @@ def load_state(subscribers: list[Subscriber], entries: Sequence[Entry], now: dat
     )
     wanted = {n for e in entries for n in e.newsletter_ids}
     return State(
-        sent_today=Counter(dict(sent)),
+        # Welcome emails count too: a preference link re-adding lists mustn't flood the inbox.
+        sent_today=emails_per_inbox(inboxes, since=now - timedelta(days=1)),
         existing={(s.subscriber_id, s.newsletter_id): s for s in existing},
         cooling=set(cooling),
         lists=set(
@@ -128,6 +123,13 @@ class Plan:
         self.state, self.now = state, now
         self.to_pending: list[Subscription] = []  # status changes, and new rows
         self.consent_changed: list[Subscription] = []  # saved rows given a new consent
+        self.language_changed: dict[int, Subscriber] = {}  # by id
+        # Anyone may type an address into a form: a sign-up speaks for the reader's language
+        # only until they have confirmed a list; then only their own confirmation or their
+        # preference center does.
+        self.confirmed_readers = {
+            s.subscriber_id for s in state.existing.values() if s.status == Status.CONFIRMED
+        }
 
     def decide(
         self, subscriber: Subscriber, newsletter_ids: Sequence[int], language: str
@@ -144,6 +146,7 @@ class Plan:
             # it names.
             logger.info("event=signup.blocked reason=address_cap subscriber=%s", subscriber.pk)
             return Planned(subscriber)
+        self._remember_language(subscriber, language)
         # Each list once, however often a (forged) form repeats it.
         keys = [(subscriber.pk, n) for n in dict.fromkeys(newsletter_ids)]
         lists = [self._pending(k) for k in keys if self._needs_confirmation(k, inbox)]
@@ -154,6 +157,15 @@ class Plan:
             self.state.cooling.update((inbox, s.newsletter_id) for s in lists)
         email = ConfirmationEmail(subscriber=subscriber, created_at=self.now, language=language)
         return Planned(subscriber, email, lists)
+
+    def _remember_language(self, subscriber: Subscriber, language: str) -> None:
+        """A new or pending subscriber's emails are in the language of their latest sign-up."""
+        if not language or subscriber.pk in self.confirmed_readers:
+            return
+        if subscriber.language != language:
+            subscriber.language, subscriber.changed_at = language, self.now
+            subscriber.changed_by = lifecycle.READER
+            self.language_changed[subscriber.pk] = subscriber
 
     def give_consent(self, planned: Planned, consent: Consent) -> None:
         for subscription in planned.lists:
