@@ -62,8 +62,9 @@ def client_key(request: HttpRequest) -> str | None:
 def address_key(ip: str) -> str:
     """The one client an address belongs to, for counting: an IPv4 address is itself; an
     IPv4-mapped IPv6 address (a dual-stack socket's spelling of an IPv4 client) is its IPv4;
-    any other IPv6 address is its IPV6_CLIENT_PREFIX network (a /64 by default), because a home
-    line or a phone is given a whole /64 and can take a new address from it for every request.
+    any other IPv6 address is its IPV6_CLIENT_PREFIX network (a /64 by default), named by its
+    first address, because a home line or a phone is given a whole /64 and can take a new
+    address from it for every request.
     Raises ValueError for what isn't an address."""
     address = ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv4Address):
@@ -73,4 +74,7 @@ def address_key(ip: str) -> str:
     prefix = app_settings.IPV6_CLIENT_PREFIX
     if prefix >= address.max_prefixlen:
         return str(address)
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    # The network's first address stands for it, not "2001:db8:1:2::/64": axes keeps the key in
+    # a GenericIPAddressField, and PostgreSQL's inet (through psycopg's Inet) takes an address.
+    return str(network.network_address)

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from subscriptions import abuse, lifecycle, origin, ratelimit
+from subscriptions.app_settings import app_settings
 
 
 class Command(BaseCommand):
@@ -32,4 +33,12 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"{options['ip']!r} is not an IP address.") from exc
         lockouts = abuse.unblock_ip(ip=key, actor=lifecycle.editor(options["by"]))
-        self.stdout.write(f"unblocked {key}: rate limits cleared, {lockouts} axes record(s) gone")
+        self.stdout.write(
+            f"unblocked {_shown(key)}: rate limits cleared, {lockouts} axes record(s) gone"
+        )
+
+
+def _shown(key: str) -> str:
+    """An IPv6 client's key is its network's first address: say which network it stands for."""
+    prefix = app_settings.IPV6_CLIENT_PREFIX
+    return f"{key}/{prefix}" if ":" in key and prefix < 128 else key
