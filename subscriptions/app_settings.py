@@ -18,6 +18,9 @@ class Defaults:
     # Links in emails are built from SITE_URL, never from a request's Host header.
     SITE_URL: str = "http://127.0.0.1:8000"
     SITE_NAME: str = "The Newsroom"
+    # The masthead of every email shows this image (an https URL, or a path on SITE_URL)
+    # instead of SITE_NAME, which stays its alt text; empty: the name alone.
+    SITE_LOGO_URL: str = ""
     # Other origins (scheme://host[:port]) whose pages may POST sign-ups here.
     PARTNER_ORIGINS: tuple[str, ...] = ()
     # Header a trusted proxy overwrites with the client IP (e.g. HTTP_X_FORWARDED_FOR); empty

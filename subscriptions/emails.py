@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from email.errors import MessageError
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from anymail.exceptions import AnymailAPIError, AnymailError
@@ -46,13 +47,24 @@ class Parts:
         autoescaping would have."""
         text, html = self.text, self.html
         for name, value in values.items():
-            text = text.replace(_marker(name), value)
-            html = html.replace(_marker(name), escape(value))
+            text = text.replace(marker(name), value)
+            html = html.replace(marker(name), escape(value))
         return Parts(self.subject, text, html)
 
 
+def site() -> tuple[str, str, str]:
+    """What the layout shows of the site (templates/subscriptions/email/base.html): part of
+    the key of every cache of rendered parts, so a changed setting renders them anew."""
+    logo = app_settings.SITE_LOGO_URL
+    # A logo given as a path is served by this site; an email needs the whole URL.
+    logo = urljoin(absolute_url("/"), logo) if logo else ""
+    return (app_settings.SITE_NAME, app_settings.SITE_URL, logo)
+
+
 def render_parts(template_prefix: str, context: dict[str, Any]) -> Parts:
-    context = {"site_name": app_settings.SITE_NAME, "site_url": app_settings.SITE_URL, **context}
+    """Every email's subject, text and HTML; each HTML template extends the one layout."""
+    name, url, logo = site()
+    context = {"site_name": name, "site_url": url, "site_logo_url": logo, **context}
     # A newline in a subject would start a new header.
     subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
     return Parts(
@@ -74,14 +86,15 @@ def build_mail(parts: Parts, to: str, headers: dict[str, str] | None = None) -> 
     return message
 
 
-def _marker(name: str) -> str:
+def marker(name: str) -> str:
+    """A stand-in for a per-reader value in parts rendered once for many (Parts.filled)."""
     # Private-use characters: no template, translation or escaping produces or alters them.
     return f"\ue000{name}\ue000"
 
 
 @lru_cache(maxsize=256)
 def _confirmation_parts(
-    language: str, lists: tuple[str, ...], days: int, site: tuple[str, str]
+    language: str, lists: tuple[str, ...], days: int, layout: tuple[str, str, str]
 ) -> Parts:
     """The confirmation email for these lists, with markers for the address and the link.
 
@@ -90,8 +103,8 @@ def _confirmation_parts(
     """
     context = {
         "newsletters": [{"name": name} for name in lists],
-        "email": _marker("email"),
-        "confirm_url": _marker("confirm_url"),
+        "email": marker("email"),
+        "confirm_url": marker("confirm_url"),
         "expires_days": days,
     }
     return render_parts("subscriptions/email/confirm", context)
@@ -107,7 +120,7 @@ def confirmation_message(
         translation.get_language() or "",
         tuple(s.newsletter.name for s in subscriptions),
         app_settings.CONFIRMATION_MAX_AGE // 86400,
-        (app_settings.SITE_NAME, app_settings.SITE_URL),
+        site(),
     )
     link = absolute_url(reverse("subscriptions:confirm_link", args=[token]))
     message = build_mail(parts.filled({"email": address, "confirm_url": link}), to=address)

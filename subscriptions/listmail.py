@@ -30,8 +30,9 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from .app_settings import app_settings
-from .emails import Parts, absolute_url, render_parts
+from .emails import Parts, absolute_url, marker, render_parts, site
 from .models import Newsletter, Status, Subscription
+from .plaintext import html_to_text
 from .tokens import make_preferences_token, make_unsubscribe_token
 
 # What an editor's Markdown may become: the formatting the help text promises, nothing else.
@@ -44,7 +45,7 @@ LINK_SCHEMES = {"https", "http", "mailto"}
 class ListContent:
     kind: str  # the message's one tag: "welcome", later "edition"
     subject: str
-    markdown: str  # the editor's text: the text body as it stands, rendered for the HTML one
+    markdown: str  # the editor's text, rendered for the HTML body, whose text is the text body
     metadata: dict[str, str]  # our row ids, beside the list and the kind
 
 
@@ -130,14 +131,36 @@ def _headers(newsletter: Newsletter, url: str, subscription_id: int) -> dict[str
 
 
 def _parts(content: ListContent, newsletter: Newsletter, url: str, subscriber_id: int) -> Parts:
+    shared = _shared_parts(
+        translation.get_language() or "",
+        newsletter.name,
+        content.subject,
+        content.markdown,
+        (*site(), app_settings.POSTAL_ADDRESS.strip()),
+    )
+    return shared.filled(
+        {"unsubscribe_url": url, "preferences_url": preferences_url(subscriber_id)}
+    )
+
+
+@lru_cache(maxsize=128)
+def _shared_parts(
+    language: str, list_name: str, subject: str, text: str, layout: tuple[str, ...]
+) -> Parts:
+    """A list message as every reader of a list gets it, with markers for each reader's own
+    links: rendered once per list, text and language, not once per reader (an edition goes
+    to a whole list). The key holds everything the templates read."""
+    body_html = render_markdown(text)
     context = {
-        "newsletter": newsletter,
-        "body_text": content.markdown.strip(),
-        "body_html": mark_safe(render_markdown(content.markdown)),  # noqa: S308 (sanitised)
-        "subject": content.subject,
-        "unsubscribe_url": url,
-        "preferences_url": preferences_url(subscriber_id),
-        "postal_address": app_settings.POSTAL_ADDRESS.strip(),
+        "newsletter": {"name": list_name},
+        # The text part is the HTML part's text, so it shows no Markdown syntax and nothing
+        # the sanitiser took out of the HTML.
+        "body_text": html_to_text(body_html),
+        "body_html": mark_safe(body_html),  # noqa: S308 (sanitised)
+        "subject": subject,
+        "unsubscribe_url": marker("unsubscribe_url"),
+        "preferences_url": marker("preferences_url"),
+        "postal_address": layout[-1],
     }
     return render_parts("subscriptions/email/list", context)
 
