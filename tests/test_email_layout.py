@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.template.loader import render_to_string
 
-from subscriptions import listmail, services
-from subscriptions.models import Subscription
+from subscriptions import emails, listmail, services
+from subscriptions.models import ConfirmationEmail, Subscription
 from subscriptions.tasks import send_due
 
 from .support.helpers import found, latest_confirmation, preferences_link_for, sign_up
@@ -150,3 +150,14 @@ def test_a_list_email_for_many_readers_renders_its_templates_once(newsletters):
         assert message is not None
         assert message.body.count("http://testserver/unsubscribe/") == 1
         assert message.alternatives[0][0].count('"http://testserver/unsubscribe/') == 1
+
+
+def test_a_logo_given_as_a_path_is_linked_whole_on_the_site(newsletters, settings):
+    settings.SITE_LOGO_URL = "/static/logo.png"
+    result = services.sign_up(
+        email="r@example.com", newsletters=[newsletters["daily"]], consent=None
+    )
+    assert result.confirmation_email_id is not None
+    confirmation = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
+    message = emails.confirmation_message(confirmation, list(Subscription.objects.all()))
+    assert 'src="http://testserver/static/logo.png"' in masthead_of(html_of(message))
