@@ -16,6 +16,7 @@ from .. import personal_data, services
 from ..models import Event, Newsletter, Subscriber, Subscription
 from .common import NothingToSave, editor
 from .filters import DateRangeFilter
+from .manual_add import ManualAdd
 
 
 @admin.register(Newsletter)
@@ -82,7 +83,7 @@ EXPORT_AT_ONCE = 100
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(NothingToSave, admin.ModelAdmin):
+class SubscriberAdmin(ManualAdd, NothingToSave, admin.ModelAdmin):
     list_display = ["email", "created_at"]
     search_fields = ["email"]
     list_filter = ["subscriptions__status", "subscriptions__newsletter"]
@@ -99,9 +100,6 @@ class SubscriberAdmin(NothingToSave, admin.ModelAdmin):
     ]
     inlines = [SubscriptionInline]
     actions = ["export_selected", "erase_selected"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Erasure goes through services.erase_subscriber (the action below), which records
