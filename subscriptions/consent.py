@@ -33,7 +33,14 @@ VERSIONS = {
         "chose."
     ),
     "2026-12": _("The sentence names the lists the reader ticked; no list was ticked in advance."),
+    # Not a form's wording: the editor's own account of a consent given elsewhere.
+    "editor-note": _(
+        "Added by hand by an editor: the wording is the editor's note of where and when the "
+        "reader gave their consent, not words a form showed."
+    ),
 }
+# The version of a consent an editor recorded by hand (services.add_by_editor).
+EDITOR_NOTE = "editor-note"
 
 
 def wording(names: Sequence[str]) -> str:

@@ -14,7 +14,9 @@ from django.utils.translation import ngettext
 
 from .. import personal_data, services
 from ..models import Event, Newsletter, Subscriber, Subscription
-from .common import editor
+from .common import NothingToSave, editor
+from .filters import DateRangeFilter
+from .manual_add import ManualAdd
 
 
 @admin.register(Newsletter)
@@ -81,7 +83,7 @@ EXPORT_AT_ONCE = 100
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(ManualAdd, NothingToSave, admin.ModelAdmin):
     list_display = ["email", "created_at"]
     search_fields = ["email"]
     list_filter = ["subscriptions__status", "subscriptions__newsletter"]
@@ -98,9 +100,6 @@ class SubscriberAdmin(admin.ModelAdmin):
     ]
     inlines = [SubscriptionInline]
     actions = ["export_selected", "erase_selected"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Erasure goes through services.erase_subscriber (the action below), which records
@@ -153,9 +152,14 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(NothingToSave, admin.ModelAdmin):
     list_display = ["subscriber", "newsletter", "status", "created_at", "confirmed_at"]
-    list_filter = ["status", "newsletter"]
+    list_filter = [
+        "status",
+        "newsletter",
+        ("created_at", DateRangeFilter.titled(_("signed up"))),
+        ("confirmed_at", DateRangeFilter.titled(_("confirmed"))),
+    ]
     search_fields = ["subscriber__email"]
     list_select_related = ["subscriber", "newsletter"]
     readonly_fields = [f.name for f in Subscription._meta.fields]
@@ -184,4 +188,4 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 # Registered on import, as Django's autodiscovery imports only this module.
-from . import records  # noqa: E402, F401
+from . import records, site  # noqa: E402, F401

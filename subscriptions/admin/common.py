@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from .. import lifecycle
 from ..validation import InvalidEmail, normalize_email
@@ -30,6 +30,22 @@ class AddressSearch(admin.ModelAdmin):
         except InvalidEmail:
             return super().get_search_results(request, queryset, search_term)
         return queryset.filter(**self.address_lookup(address)), False
+
+
+class NothingToSave(admin.ModelAdmin):
+    """For a model whose every field is read-only here (changes go through actions, which
+    call the flows): its page shows "Close", not Save buttons that would save nothing."""
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        nothing = {"show_save": False, "show_save_and_continue": False}
+        nothing["show_save_and_add_another"] = False
+        return super().change_view(request, object_id, form_url, nothing | (extra_context or {}))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,6 +8,7 @@ dispatch.py, so a task never sees a row its transaction has not committed.
 
 from .data_export import request_data_export
 from .intake import process_recorded_sign_ups, record_sign_up
+from .manual import AddedByHand, AddRefused, add_by_editor
 from .membership import (
     ConfirmResult,
     Resubscribed,
@@ -51,6 +52,8 @@ from .signup import (
 
 __all__ = [
     "SEND_DUE_TASK",
+    "AddRefused",
+    "AddedByHand",
     "ConfirmResult",
     "ConsentInput",
     "PreferencesSaved",
@@ -59,6 +62,7 @@ __all__ = [
     "RetentionResult",
     "SignUpEntry",
     "SignUpResult",
+    "add_by_editor",
     "apply_recorded_provider_events",
     "apply_retention",
     "claim",

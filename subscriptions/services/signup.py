@@ -53,15 +53,19 @@ class SignUpResult:
 
 @transaction.atomic
 def sign_up_many(
-    *, entries: Sequence[SignUpEntry], now: datetime | None = None
+    *,
+    entries: Sequence[SignUpEntry],
+    now: datetime | None = None,
+    actor: str = lifecycle.READER,
 ) -> list[SignUpResult]:
     """Record each reader's sign-up, in order, and queue one confirmation email for every one
-    that needs it. The answer the reader got did not depend on any of this."""
+    that needs it. The answer the reader got did not depend on any of this. `actor`: who
+    asked, when not the reader (an editor adding a reader, with a confirmation email)."""
     if not entries:
         return []
     now = now or timezone.now()
     subscribers = locked_subscribers([e.email for e in entries])
-    plan = Plan(load_state(list(subscribers.values()), entries, now), now)
+    plan = Plan(load_state(list(subscribers.values()), entries, now), now, actor=actor)
     planned = [plan.decide(subscribers[e.email], e.newsletter_ids, e.language) for e in entries]
     if plan.language_changed:
         fields = ["language", "changed_at", "changed_by"]
@@ -70,7 +74,7 @@ def sign_up_many(
     if plan.consent_changed:
         Subscription.objects.bulk_update(plan.consent_changed, ["consent"])
     lifecycle.transition_many(
-        subscriptions=plan.to_pending, to=Status.PENDING, actor=lifecycle.READER, now=now
+        subscriptions=plan.to_pending, to=Status.PENDING, actor=actor, now=now
     )
     _queue_confirmations([p for p in planned if p.email], now)
     return [SignUpResult(p.subscriber.pk, p.email.pk if p.email else None) for p in planned]

@@ -119,8 +119,8 @@ class Planned:
 
 
 class Plan:
-    def __init__(self, state: State, now: datetime) -> None:
-        self.state, self.now = state, now
+    def __init__(self, state: State, now: datetime, *, actor: str = lifecycle.READER) -> None:
+        self.state, self.now, self.actor = state, now, actor
         self.to_pending: list[Subscription] = []  # status changes, and new rows
         self.consent_changed: list[Subscription] = []  # saved rows given a new consent
         self.language_changed: dict[int, Subscriber] = {}  # by id
@@ -164,7 +164,7 @@ class Plan:
             return
         if subscriber.language != language:
             subscriber.language, subscriber.changed_at = language, self.now
-            subscriber.changed_by = lifecycle.READER
+            subscriber.changed_by = self.actor
             self.language_changed[subscriber.pk] = subscriber
 
     def give_consent(self, planned: Planned, consent: Consent) -> None:
