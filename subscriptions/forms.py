@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core import validators
@@ -17,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .app_settings import app_settings
 from .catalog import offered_lists
 from .models import Newsletter
 from .validation import InvalidEmail, normalize_email
@@ -76,16 +78,23 @@ class SubscribeForm(forms.Form):
 
     def clean_page(self) -> str:
         page: str = self.cleaned_data["page"]
-        # Only a path on this site: it is the consent's page and the "Back to the article" link.
-        # Browsers read /\evil.example/ (and the same with a tab inside) as another host, so no
-        # backslash or control character, whatever Django's check makes of them.
-        on_site = (
+        # Only a path on this site, or a page of a listed partner (the admin's embed code): it
+        # is the consent's page and the "Back to the article" link. Browsers read
+        # /\evil.example/ (and the same with a tab inside) as another host, so no backslash
+        # or control character, whatever Django's check makes of them.
+        parts = urlsplit(page)
+        partner = f"{parts.scheme}://{parts.netloc}".lower() in {
+            origin.rstrip("/").lower() for origin in app_settings.PARTNER_ORIGINS
+        }
+        safe = (
             len(page) <= 500
-            and page.startswith("/")
+            and (page.startswith("/") or partner)
             and not _UNSAFE_IN_PATH.search(page)
-            and url_has_allowed_host_and_scheme(page, allowed_hosts=None)
+            and url_has_allowed_host_and_scheme(
+                page, allowed_hosts={parts.netloc} if partner else None
+            )
         )
-        return page if on_site else ""
+        return page if safe else ""
 
     @property
     def newsletters(self) -> list[Newsletter]:

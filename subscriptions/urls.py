@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import preference_views, views
+from . import list_views, preference_views, views
 
 app_name = "subscriptions"
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
     path("subscribe/form-token", views.form_token, name="form_token"),
+    path("newsletters/<slug:slug>/", list_views.newsletter, name="newsletter"),
     path("confirm/", views.confirm, name="confirm"),
     path("confirm/resend/", views.confirm_resend, name="confirm_resend"),
     path("confirm/<str:token>/", views.confirm_link, name="confirm_link"),

@@ -5,32 +5,52 @@
 (function () {
   "use strict";
 
-  var tokenUrl = "/subscribe/form-token";
   var typoDomains = [];  // typos.COMMON_DOMAINS, from the token's answer
 
   function subscribeForms() {
     return document.querySelectorAll("form[data-subscribe]");
   }
 
-  function setTokens(token) {
-    document.querySelectorAll("form[data-subscribe] input[name=form_token]").forEach(function (el) {
-      el.value = token;
+  // The form token's address, beside the form's action (/subscribe/form-token): on another
+  // site's page (the admin's embed code) the action is this site's absolute /subscribe/, so
+  // the token comes from this site too.
+  function tokenUrl(form) {
+    return new URL("form-token", form.action).href;
+  }
+
+  // Only the forms that post where the token was made: a token is signed by its own site.
+  function setTokens(url, token) {
+    subscribeForms().forEach(function (form) {
+      if (tokenUrl(form) === url) form.querySelector("input[name=form_token]").value = token;
     });
   }
 
   // The minimum fill time counts from the page view: a page served from a cache carries the
-  // token of whenever it was rendered, so take a fresh one once, as the page loads. Never on
-  // focus: a reader whose browser autofills the address and who presses Subscribe at once
-  // must not be taken for a bot.
-  function fetchToken() {
-    if (!subscribeForms().length || !window.fetch) return;
-    fetch(tokenUrl, { credentials: "same-origin", cache: "no-store" })
-      .then(function (response) { return response.json(); })
-      .then(function (data) {
-        if (data.token) setTokens(data.token);
-        if (Array.isArray(data.typo_domains)) typoDomains = data.typo_domains;
-      })
-      .catch(function () {});  // the page's own token still works; the server asks typos
+  // token of whenever it was rendered, so take a fresh one once, as the page loads (once per
+  // site the page's forms post to). Never on focus: a reader whose browser autofills the
+  // address and who presses Subscribe at once must not be taken for a bot.
+  function fetchTokens() {
+    if (!window.fetch) return;
+    var urls = [];
+    subscribeForms().forEach(function (form) {
+      if (urls.indexOf(tokenUrl(form)) < 0) urls.push(tokenUrl(form));
+    });
+    urls.forEach(function (url) {
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (data.token) setTokens(url, data.token);
+          if (Array.isArray(data.typo_domains)) typoDomains = data.typo_domains;
+        })
+        .catch(function () {});  // the page's own token still works; the server asks typos
+    });
+  }
+
+  // An embedded form leaves its page empty: the consent records the page the reader is on
+  // (without its query, which may carry anything).
+  function fillPage(form) {
+    var page = form.querySelector("input[name=page]");
+    if (page && !page.value) page.value = location.origin + location.pathname;
   }
 
   // "%(name)s" placeholders, as Python's % fills them (one pass: a value is never re-read).
@@ -138,7 +158,7 @@
     form.querySelectorAll("[data-error-for]").forEach(function (el) {
       el.textContent = (data.errors && data.errors[el.dataset.errorFor]) || "";
     });
-    if (data.form_token) setTokens(data.form_token);
+    if (data.form_token) setTokens(tokenUrl(form), data.form_token);
     var email = form.querySelector("input[name=email]");
     answer.innerHTML = "";
     if (data.ok) {
@@ -207,7 +227,8 @@
   window.newsroomSubscribe = { suggest: suggest };
 
   subscribeForms().forEach(nameTicked);  // a form shown again with the reader's own ticks
-  fetchToken();
+  subscribeForms().forEach(fillPage);
+  fetchTokens();
   document.addEventListener("click", chose);
   document.addEventListener("change", ticked);
   document.addEventListener("submit", submit);

@@ -9,12 +9,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import personal_data, services
 from ..models import Event, Newsletter, Subscriber, Subscription
 from .common import NothingToSave, editor
+from .embed import embed_code
 from .filters import DateRangeFilter
 from .manual_add import ManualAdd
 
@@ -45,7 +47,9 @@ class NewsletterAdmin(admin.ModelAdmin):
                 ),
             },
         ),
+        (_("Put this list on a page"), {"fields": ["embed"]}),
     ]
+    readonly_fields = ["embed"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Newsletter]:
         return super().get_queryset(request).with_confirmed_count()  # type: ignore[attr-defined]
@@ -53,6 +57,10 @@ class NewsletterAdmin(admin.ModelAdmin):
     @admin.display(description=_("confirmed subscribers"), ordering="confirmed_count")
     def confirmed(self, obj: Newsletter) -> int:
         return obj.confirmed_count  # type: ignore[attr-defined]
+
+    @admin.display(description=_("embed code"))
+    def embed(self, obj: Newsletter) -> SafeString:
+        return embed_code(obj)
 
 
 class EventInline(admin.TabularInline):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.template.context import Context
+from django.urls import reverse
 
 from .. import abuse, captcha, consent
 from ..app_settings import app_settings
@@ -23,28 +24,38 @@ def subscribe_form(
     variant: str = "inline",
     title: str = "",
     slug_list: list[str] | None = None,
+    every_offered: bool = False,
+    embed: bool = False,
 ) -> dict[str, Any]:
     """Render a sign-up form for one list, or several as checkboxes.
 
     {% subscribe_form "explaining-ukraine" form_id="promo" variant="promo" %}
+    {% subscribe_form every_offered=True form_id="footer" %}
+
+    every_offered: every list offered on public forms, in their sort order, so a list an
+    editor creates appears without a developer. embed: for a page on another site (the
+    admin's embed code): it posts to SITE_URL, and its token and page come from subscribe.js.
 
     The output is the same for every visitor (no CSRF token, no session), so the page that
     holds it can be served from a shared cache. The form a reader just submitted is drawn
     again from its FormState, as they left it.
     """
-    wanted = [*slugs, *(slug_list or [])]
     offered, page_token = _per_page(context)
+    wanted = [n.slug for n in offered] if every_offered else [*slugs, *(slug_list or [])]
     newsletters = [n for n in offered if n.slug in wanted]
     form_id = form_id or "-".join(wanted)[:50]
-    path = getattr(context.get("request"), "path", "")
+    path = "" if embed else getattr(context.get("request"), "path", "")
     state = context.get("subscribe_state")
     if isinstance(state, FormState) and state.form_id == form_id:
         state = replace(state, page=state.page or path)
     else:
         # Nothing ticked for the reader: consent is given, never assumed.
-        state = FormState(form_id=form_id, form_token=page_token, page=path)
+        state = FormState(form_id=form_id, form_token="" if embed else page_token, page=path)
     ticked = [n.name for n in newsletters if len(newsletters) == 1 or n.slug in state.selected]
+    action = reverse("subscriptions:subscribe")
     return {
+        "action": app_settings.SITE_URL.rstrip("/") + action if embed else action,
+        "embed": embed,
         "newsletters": newsletters,
         "variant": variant,
         "title": title,
