@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 
 from .app_settings import app_settings
 from .emails import Parts, absolute_url, render_parts
+from .mail import Mail
 from .models import Newsletter, Status, Subscription
 from .tokens import make_preferences_token, make_unsubscribe_token
 
@@ -94,7 +95,7 @@ def _message(subscription: Subscription, content: ListContent) -> AnymailMessage
     url = unsubscribe_url(subscription)
     with translation.override(subscription.subscriber.language or None):
         parts = _parts(content, newsletter, url, subscription.subscriber_id)
-    mail = AnymailMessage(
+    mail = Mail(
         subject=parts.subject,
         body=parts.text,
         from_email=sender(newsletter),

@@ -1,15 +1,21 @@
-"""One clock in every record: each process's log lines are in UTC, in one
+"""One clock in every record: each process's log lines, and each email's Date, are in UTC, in one
 format (issue 21, "Small things"). The processes are started as `make run` and the systemd
 units start them; Django sets their local zone to TIME_ZONE (Europe/Kyiv), so a line stamped
 in local time is hours away from the UTC now."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 from functools import partial
 
 import pytest
 import requests
 
+from subscriptions import services
+from subscriptions.tasks import send_due
+
+from .support.helpers import latest_confirmation, sign_up
 from .support.wait import wait_until
 
 # ISO 8601, UTC, to the millisecond, then the level and the logger's name.
@@ -59,3 +65,21 @@ def test_gunicorn_the_worker_beat_and_the_app_stamp_each_line_in_utc(transaction
         lines = wait_until(partial(seen, name, *loggers), timeout=30, what=f"{name}'s lines")
         assert_utc_now([when for times in lines.values() for when in times])
         assert not OTHER_STAMPS.search(stack.log(name)), stack.log(name)
+
+
+def test_every_email_is_dated_in_utc_in_the_dev_mailbox(client, newsletters, settings, tmp_path):
+    # The dev mailbox writes each email as Django composes it, Date header and all, as the SMTP
+    # backend would send it. Django's own Date is "-0000": a time whose zone is unknown.
+    settings.EMAIL_BACKEND = "newsroom.devmail.EmailBackend"
+    settings.DEV_MAIL_DIR = str(tmp_path)
+    sign_up(client, "reader@example.com", "daily")
+    send_due.apply()  # the confirmation
+    services.confirm(email_id=latest_confirmation().pk)
+    send_due.apply()  # the welcome email, list mail
+    dates = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)["Date"]
+        for path in sorted(tmp_path.glob("*.eml"))
+    ]
+    assert len(dates) == 2
+    assert all(date.endswith(" +0000") for date in dates), dates
+    assert_utc_now([parsedate_to_datetime(date) for date in dates])
