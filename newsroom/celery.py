@@ -1,9 +1,13 @@
 """The Celery app. Configuration lives in settings (CELERY_* names); the tasks, and the base
 class that decides their retries, live in the app (subscriptions/tasks.py, delivery.py)."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+from django.conf import settings
+from django.utils.log import configure_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 
@@ -21,3 +25,13 @@ def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
+
+
+@setup_logging.connect
+def _log_as_the_app_does(loglevel: int, **kwargs: object) -> None:
+    """Celery's lines in the one format of every process (settings.LOGGING): with a receiver
+    here, Celery configures no logging of its own. Its own handlers stamp each line in the
+    process's local time, which Django sets to TIME_ZONE, and quote nothing."""
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    # `--loglevel` keeps its meaning for Celery's own lines; the app's follow LOG_LEVEL.
+    logging.getLogger("celery").setLevel(loglevel)

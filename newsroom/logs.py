@@ -13,13 +13,20 @@ would miss the next one:
   escaped;
 - a traceback follows on the same line as `traceback="…"`, quoted the same way, since an
   exception's message may hold a value too. `sed 's/\\\\n/\\n/g'` unfolds one to read.
+
+Every line starts alike in every process (gunicorn, the Celery worker and beat, the app): the
+time in UTC as ISO 8601 to the millisecond, the level, the logger's name (LINE_FORMAT).
 """
 
 import logging
 import numbers
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
+
+# One start for every line of every process; gunicorn's (newsroom/gunicorn_logging.py) too.
+LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 # Characters str.splitlines breaks a line at: each is a line to some reader of the log.
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
@@ -51,7 +58,21 @@ def logfmt_value(value: Any) -> Any:
     return '"' + text.translate(_ESCAPES) + '"'
 
 
-class LogfmtFormatter(logging.Formatter):
+class UTCFormatter(logging.Formatter):
+    """Stamps each line `2026-12-07T16:09:07.123Z`: UTC, ISO 8601, to the millisecond.
+
+    logging's default is the process's local time, and Django sets that to TIME_ZONE (the
+    admin's zone) in every process that loads the settings: web and worker lines read hours
+    apart from gunicorn's master and the provider's logs, and an hour shifts twice a year."""
+
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+    def converter(self, seconds: float | None) -> time.struct_time:
+        return time.gmtime(seconds)
+
+
+class LogfmtFormatter(UTCFormatter):
     """logging.Formatter, with the record's values quoted and all of it on one line."""
 
     def format(self, record: logging.LogRecord) -> str:

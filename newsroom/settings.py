@@ -22,6 +22,7 @@ from subscriptions.app_settings import Defaults as AppDefaults
 from subscriptions.captcha import PROVIDERS as CAPTCHA_PROVIDERS
 
 from .env import env_app_settings, env_bool, env_int, env_list
+from .logs import LINE_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -331,15 +332,13 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Both stamp each line in UTC (ISO 8601), as gunicorn's lines are (newsroom/logs.py).
     "formatters": {
         # One record, one line, every value logfmt-quoted: no value can forge a record.
-        "logfmt": {
-            "()": "newsroom.logs.LogfmtFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
+        "logfmt": {"()": "newsroom.logs.LogfmtFormatter", "format": LINE_FORMAT},
         # Only the dev mailbox's printout (DEBUG's email backend): a whole email to read and
         # click through, ours, never a reader's input to a log line.
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "newsroom.logs.UTCFormatter", "format": LINE_FORMAT},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "logfmt"},
@@ -352,7 +351,12 @@ LOGGING = {
         # Unhandled errors (500s) with their tracebacks: Django's own handlers print only with
         # DEBUG on, or email ADMINS, which nobody sets.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Django's own console handler (DEBUG only) writes bare messages, with no time at all.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
+    # Everything else: the libraries' warnings and, in the worker and beat, Celery's own lines
+    # (newsroom/celery.py hands Celery's logging to this configuration).
+    "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
 # --- Production hardening (off in DEBUG so `make run` works over plain http) --------------------

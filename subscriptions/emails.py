@@ -27,6 +27,7 @@ from django.utils.html import escape
 
 from . import instruments
 from .app_settings import app_settings
+from .mail import Mail
 from .models import ConfirmationEmail, DataExportEmail, Subscription
 from .tokens import make_confirm_token, make_data_export_token
 
@@ -75,7 +76,7 @@ def render_parts(template_prefix: str, context: dict[str, Any]) -> Parts:
 
 
 def build_mail(parts: Parts, to: str, headers: dict[str, str] | None = None) -> AnymailMessage:
-    message = AnymailMessage(
+    message = Mail(
         subject=parts.subject,
         body=parts.text,
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 
 from .app_settings import app_settings
 from .emails import Parts, absolute_url, marker, render_parts, site
+from .mail import Mail
 from .models import Newsletter, Status, Subscription
 from .plaintext import html_to_text
 from .tokens import make_preferences_token, make_unsubscribe_token
@@ -95,7 +96,7 @@ def _message(subscription: Subscription, content: ListContent) -> AnymailMessage
     url = unsubscribe_url(subscription)
     with translation.override(subscription.subscriber.language or None):
         parts = _parts(content, newsletter, url, subscription.subscriber_id)
-    mail = AnymailMessage(
+    mail = Mail(
         subject=parts.subject,
         body=parts.text,
         from_email=sender(newsletter),

@@ -109,7 +109,9 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_web(self, workers: int = 2) -> str:
+    def start_web(self, workers: int = 2, *options: str) -> str:
+        """gunicorn as the systemd unit starts it, with these options added (`make run` adds
+        "--access-logfile", "-")."""
         self._spawn(
             "web",
             [
@@ -121,6 +123,7 @@ class Stack:
                 str(workers),
                 "--threads",
                 "4",
+                *options,
             ],
         )
 
