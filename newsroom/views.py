@@ -13,11 +13,16 @@ from django.views.decorators.cache import cache_control, never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from subscriptions.app_settings import app_settings
+from subscriptions.email_page import EmailPageView
 from subscriptions.origin import client_ip
 from subscriptions.scrape import DatabaseCollector
 
 from .celery import app
-from .devmail import read_mailbox
+from .devmail import read_html, read_mailbox
+
+# The widths the dev mailbox shows each email's HTML at: the usual email column (and a desktop
+# client's reading pane), and a common phone's screen.
+MAILBOX_FRAME_WIDTHS = [(600, "desktop"), (375, "phone")]
 
 
 # Public and cacheable: the sign-up forms on it carry no per-visitor token.
@@ -96,4 +101,17 @@ def _may_read_metrics(request: HttpRequest) -> bool:
 def dev_mailbox(request: HttpRequest) -> HttpResponse:
     if not settings.DEBUG:
         raise Http404
-    return render(request, "dev/mailbox.html", {"messages_": read_mailbox()})
+    context = {"messages_": read_mailbox(), "widths": MAILBOX_FRAME_WIDTHS}
+    return render(request, "dev/mailbox.html", context)
+
+
+class DevMailHTML(EmailPageView):
+    """One message's HTML part, for the mailbox's frames (and a tab of its own)."""
+
+    def get_email_html(self) -> str:
+        if not settings.DEBUG:
+            raise Http404
+        html = read_html(self.kwargs["name"])
+        if html is None:
+            raise Http404
+        return html

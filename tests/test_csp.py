@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from django.urls import URLResolver, get_resolver
 
 from subscriptions import tokens
 from subscriptions.captcha import PROVIDERS
@@ -154,3 +155,39 @@ def test_an_unknown_captcha_provider_stops_startup():
     result = run_clean(["-c", code], DEBUG="1", CAPTCHA_PROVIDER="recaptcha")
     assert result.returncode != 0
     assert "CAPTCHA_PROVIDER must be one of" in result.stderr
+
+
+STRICT = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+
+
+def routes_without_arguments(patterns=None, prefix: str = "") -> list[str]:
+    """Every URL the project routes that takes no argument (the admin's index, login…)."""
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    found = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += routes_without_arguments(pattern.url_patterns, route)
+        elif "<" not in route and "(" not in route and not route.startswith("^"):
+            found.append("/" + route.lstrip("^").rstrip("$"))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("route", routes_without_arguments())
+def test_every_other_page_keeps_the_strict_csp_and_refuses_framing(client, settings, route):
+    settings.DEBUG = True  # the dev mailbox exists, and the email page's route with it
+    response = client.get(route)
+    if response.status_code == 404:  # django-csp leaves DEBUG's 404 page alone
+        settings.DEBUG = False
+        response = client.get(route)
+    assert csp(response) == STRICT, route
+    assert response["X-Frame-Options"] == "DENY", route

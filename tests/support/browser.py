@@ -7,8 +7,10 @@ import weakref
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .helpers import BAD, GOOD, HEADING
+from .wait import wait_until
 
 SCREENSHOTS = Path("/tmp")
 MAIL_WAIT = 30.0  # s, for the worker to deliver a confirmation
@@ -56,3 +58,18 @@ def expect_thank_you(form) -> None:
     expect(answer).to_have_attribute("aria-live", "polite")
     expect(answer.get_by_role("heading")).to_have_text(HEADING)
     expect(answer.locator("p")).to_have_text(GOOD)
+
+
+def open_mail_to(page: Page, address: str, timeout: float = MAIL_WAIT):
+    """Reload the dev mailbox until the worker has delivered a message to `address`."""
+
+    def delivered():
+        page.goto("/dev/mailbox/")
+        mail = page.locator("article.mail").filter(has_text=f"To: {address}")
+        try:
+            mail.wait_for(timeout=1000)
+        except PlaywrightTimeout:
+            return None
+        return mail
+
+    return wait_until(delivered, timeout, interval=0, what=f"a message to {address}")
