@@ -11,7 +11,7 @@ from subscriptions import services
 from subscriptions.models import Newsletter, Status, Subscriber, Subscription
 from subscriptions.tokens import make_confirm_token
 
-from ..support.browser import MAIL_WAIT, SCREENSHOTS, SCRIPT_ERRORS
+from ..support.browser import MAIL_WAIT, SCREENSHOTS, SCRIPT_ERRORS, click_mailbox_link
 from ..support.wait import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -58,7 +58,7 @@ def test_a_reader_manages_lists_language_and_data_from_their_emails(dev_stack, o
 
     # The welcome email, like every list email, links to the reader's preference center.
     welcome = open_mail(page, "Welcome to The Daily Brief")
-    welcome.locator('a[href*="/preferences/"]').click()
+    click_mailbox_link(welcome.locator('a[href*="/preferences/"]'))
     expect(page).to_have_url(f"{url}/preferences/")  # the token went to a cookie
     expect(page.get_by_label("The Daily Brief")).to_be_checked()
     expect(page.get_by_label("Weekly Review")).not_to_be_checked()
@@ -78,7 +78,9 @@ def test_a_reader_manages_lists_language_and_data_from_their_emails(dev_stack, o
     page.goto("/preferences/")
     page.get_by_role("button", name="Send me my data").click()
     expect(page.get_by_role("status")).to_contain_text("Check your inbox.")
-    open_mail(page, "Your data at The Newsroom").locator('a[href*="/your-data/"]').click()
+    click_mailbox_link(
+        open_mail(page, "Your data at The Newsroom").locator('a[href*="/your-data/"]')
+    )
     expect(page).to_have_url(f"{url}/your-data/")
     with page.expect_download() as downloading:
         page.get_by_role("link", name="Download my data (JSON)").click()

@@ -13,6 +13,7 @@ from ..support.browser import (
     MAIL_WAIT,
     SCREENSHOTS,
     SCRIPT_ERRORS,
+    click_mailbox_link,
     email_error,
     email_field,
     expect_error_beside_field,
@@ -101,12 +102,7 @@ def test_reader_signs_up_confirms_from_the_dev_mailbox_and_is_confirmed(dev_stac
     href = link.get_attribute("href") or ""
     assert href.startswith(f"{url}/confirm/")  # built from SITE_URL
     token = found(r"/confirm/([^/]+)/$", href)
-    # The mailbox frames the email's HTML above the text part, and Chromium runs those sandboxed
-    # frames in processes of their own: it routes a click that comes in the same moment as the
-    # scroll by where the frames were before it, into a frame. Scroll, then click.
-    link.scroll_into_view_if_needed()
-    expect(link).to_be_in_viewport()
-    link.click()
+    click_mailbox_link(link)
 
     # The link stores the token in a cookie and redirects to a page without it; a GET
     # never confirms: only the button does.

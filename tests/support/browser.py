@@ -73,3 +73,13 @@ def open_mail_to(page: Page, address: str, timeout: float = MAIL_WAIT):
         return mail
 
     return wait_until(delivered, timeout, interval=0, what=f"a message to {address}")
+
+
+def click_mailbox_link(link) -> None:
+    """Click a link in a message's text part on the dev mailbox page. The mailbox frames the
+    email's HTML above the text part, and Chromium runs those sandboxed frames in processes of
+    their own: a click that comes in the same moment as the scroll is routed by where the frames
+    were before it, into a frame. Scroll, then click, as a person does."""
+    link.scroll_into_view_if_needed()
+    expect(link).to_be_in_viewport()
+    link.click()
