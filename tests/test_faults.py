@@ -1,5 +1,7 @@
-"""Fault injection: a reader gets exactly one confirmation email, and one welcome email, whatever
-fails.
+"""Fault injection: a reader gets every confirmation and welcome email at least once, whatever
+fails, and a second copy only of a call whose answer we never heard (a worker killed mid-call,
+a call that timed out): at most the killed worker's calls in flight (README, "Delivery
+guarantee"). The fake provider keeps a message once it has read it, as real ones do.
 
 Real processes only (gunicorn, `celery worker`, `celery beat`), never eager mode. The broker is
 REDIS_URL when set (.ci/run), else kombu's filesystem transport; the broker-outage test starts
@@ -8,6 +10,7 @@ a private redis-server so that it can kill it.
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -48,16 +51,20 @@ def running(stack) -> str:
     return url
 
 
-def kill_worker_mid_call(stack, fake, *, call: int, then_accepted: int) -> float:
+def kill_worker_mid_call(
+    stack, fake, *, call: int, recorded: Callable[[], bool]
+) -> tuple[int, float]:
     """Kill the worker while provider call number `call` is in flight, let the supervisor
-    restart it, and return the seconds until the provider has accepted `then_accepted`."""
+    restart it, and return the calls it had in flight (the most the provider may deliver
+    twice: it keeps what it read) and the seconds until the send is `recorded`."""
     wait_until(lambda: fake.calls == call, timeout=30)
+    in_flight = fake.in_flight
     stack.kill("worker")
     stack.wait_restarted("worker")
     fake.faults.latency = 0
     restarted = time.monotonic()
-    wait_until(lambda: len(fake.accepted) == then_accepted, timeout=60)
-    return time.monotonic() - restarted
+    wait_until(recorded, timeout=60, what="the send recorded after the restart")
+    return in_flight, time.monotonic() - restarted
 
 
 def settle(fake, seconds: float = 4.0) -> None:
@@ -72,7 +79,7 @@ def settle(fake, seconds: float = 4.0) -> None:
     wait_until(quiet, SETTLE_TIMEOUT, interval=seconds, what=f"no provider call for {seconds}s")
 
 
-def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
+def test_broker_outage_during_sign_ups_loses_nothing_and_doubles_at_most_the_calls_in_flight(
     make_stack, fake_postmark, tmp_path, capsys
 ):
     redis = RedisServer(require_binary("redis-server"), tmp_path).start()
@@ -86,6 +93,8 @@ def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
         assert all(sign_up_over_http(url, a).status_code == 200 for a in early)
         wait_until(lambda: fake_postmark.calls >= 1, timeout=30)
         redis.stop()
+        # A worker that exits when Redis vanishes ("Unrecoverable error") leaves these.
+        in_flight = fake_postmark.in_flight
         outage = [f"outage{i}@example.com" for i in range(20)]
         started = time.monotonic()
         answers = [sign_up_over_http(url, a) for a in outage]
@@ -100,10 +109,13 @@ def test_broker_outage_during_sign_ups_loses_and_doubles_nothing(
         settle(fake_postmark)
     finally:
         redis.stop()
-    assert per_address(fake_postmark) == Counter({a: 1 for a in early + outage})
+    sent = per_address(fake_postmark)
+    assert set(sent) == set(early + outage)  # nothing lost
+    assert sum(sent.values()) - len(sent) <= in_flight  # doubled: only calls in flight
     with capsys.disabled():
         print(
-            f"\n[fault 1] 23 expected, {len(fake_postmark.accepted)} sent; "
+            f"\n[fault 1] 23 expected, {len(fake_postmark.accepted)} sent "
+            f"(at most 23 + {in_flight} in flight when Redis went); "
             f"{slowest:.2f}s per sign-up while down; all sent {took:.1f}s after Redis "
             f"returned; worker restarts: {stack.restarts.get('worker', 0)}"
         )
@@ -154,21 +166,27 @@ def test_permanent_rejection_is_not_retried_and_spares_other_addresses(
         )
 
 
-def test_worker_killed_mid_send_sends_exactly_once_after_restart(
+def test_worker_killed_mid_send_sends_at_least_once_after_restart(
     stack, running, fake_postmark, capsys
 ):
     url = running
     stack.start_beat()
     fake_postmark.faults.latency = 2.5
     assert sign_up_over_http(url, "killed@example.com").status_code == 200
-    took = kill_worker_mid_call(stack, fake_postmark, call=1, then_accepted=1)
+    in_flight, took = kill_worker_mid_call(
+        stack,
+        fake_postmark,
+        call=1,
+        recorded=lambda: ConfirmationEmail.objects.get().state == "sent",
+    )
     settle(fake_postmark)
-    assert per_address(fake_postmark) == Counter({"killed@example.com": 1})
-    assert ConfirmationEmail.objects.get().state == "sent"
+    copies = per_address(fake_postmark)["killed@example.com"]
+    assert 1 <= copies <= 1 + in_flight  # never lost; doubled at most per call in flight
     with capsys.disabled():
         print(
-            f"\n[fault 4] 1 expected, {len(fake_postmark.accepted)} sent, "
-            f"{fake_postmark.calls} provider calls, resent {took:.1f}s after the kill"
+            f"\n[fault 4] confirmation: {copies} copies sent (at least 1, at most 1 + "
+            f"{in_flight} in flight when killed), {fake_postmark.calls} provider calls, "
+            f"recorded {took:.1f}s after the kill"
         )
 
 
@@ -220,38 +238,54 @@ def test_concurrent_and_double_submitted_sign_ups_each_get_one_email(stack, fake
         )
 
 
-def test_a_send_hung_past_its_timeout_is_not_sent_twice(stack, fake_postmark, capsys):
+def test_a_send_hung_past_its_timeout_is_retried_once_by_its_own_sender(
+    stack, fake_postmark, capsys
+):
     # Email workers run a thread pool, where Celery kills no task: the provider call's own
     # timeout bounds it, well inside the row's lease, so no second sender can claim it while
-    # the first still waits.
+    # the first still waits. The provider kept the hung call, though we never heard so, and
+    # the retry sends it again: the one duplicate at-least-once allows for a call in flight.
     stack.env.update({**FAST, "ANYMAIL_REQUESTS_TIMEOUT": "1"})
     url = stack.start_web()
     stack.start_worker()
     stack.start_beat()
     fake_postmark.faults.latencies = [3.0]  # the first call hangs past the timeout
     assert sign_up_over_http(url, "hung@example.com").status_code == 200
-    wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=60)
+    wait_until(lambda: ConfirmationEmail.objects.filter(state="sent").exists(), timeout=60)
     settle(fake_postmark)
-    assert per_address(fake_postmark) == Counter({"hung@example.com": 1})
+    copies = per_address(fake_postmark)["hung@example.com"]
+    assert 1 <= copies <= 2  # at most the one hung call doubled
     assert fake_postmark.calls == 2  # the hung call, and its retry
     assert "event=confirmation.retry" in stack.log("worker")
     with capsys.disabled():
-        print(f"\n[fault 7] hung call: {fake_postmark.calls} provider calls, 1 sent")
+        print(
+            f"\n[fault 7] hung call: {fake_postmark.calls} provider calls, {copies} copies "
+            "sent (at most 1 + the 1 hung call)"
+        )
 
 
-def test_welcome_email_killed_mid_send_is_sent_exactly_once(stack, running, fake_postmark, capsys):
+def test_welcome_email_killed_mid_send_is_sent_at_least_once(
+    stack, running, fake_postmark, capsys
+):
     url = running
     stack.start_beat()  # the confirmation below wakes nobody here: beat's poll finds the row
     assert sign_up_over_http(url, "welcome@example.com").status_code == 200
     wait_until(lambda: len(fake_postmark.accepted) == 1, timeout=30)  # the confirmation
     fake_postmark.faults.latency = 2.5
     services.confirm(email_id=ConfirmationEmail.objects.get().pk)
-    took = kill_worker_mid_call(stack, fake_postmark, call=2, then_accepted=2)  # the welcome
+    in_flight, took = kill_worker_mid_call(  # the welcome
+        stack,
+        fake_postmark,
+        call=2,
+        recorded=lambda: WelcomeEmail.objects.get().state == "sent",
+    )
     settle(fake_postmark)
-    assert [m.get("Tag") for m in fake_postmark.accepted] == ["confirmation", "welcome"]
-    assert WelcomeEmail.objects.get().state == "sent"
+    tags = Counter(m.get("Tag") for m in fake_postmark.accepted)
+    assert tags["confirmation"] == 1  # sent before the kill: not touched by it
+    assert 1 <= tags["welcome"] <= 1 + in_flight
     with capsys.disabled():
         print(
-            f"\n[fault 8] welcome: 1 expected, {len(fake_postmark.accepted) - 1} sent, "
-            f"{fake_postmark.calls - 1} provider calls, resent {took:.1f}s after the kill"
+            f"\n[fault 8] welcome: {tags['welcome']} copies sent (at least 1, at most 1 + "
+            f"{in_flight} in flight when killed), {fake_postmark.calls - 1} provider calls, "
+            f"recorded {took:.1f}s after the kill"
         )

@@ -16,6 +16,7 @@ from subscriptions.models import ConfirmationEmail, Event, Subscription
 from subscriptions.tasks import send_confirmation, send_due
 
 from .support.helpers import latest_confirmation, sign_up
+from .support.wait import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +100,21 @@ def test_dropped_connection_counts_as_transient(email_id, fake_postmark):
     fake_postmark.faults.drop_calls = 1
     assert run(email_id).get() == "retry"
     assert not fake_postmark.accepted
+
+
+def test_a_call_that_timed_out_after_the_provider_kept_it_is_sent_again_not_lost(
+    email_id, fake_postmark, settings
+):
+    # At least once: we can't tell a call the provider kept from one it never read, so the
+    # retry sends it again, and the reader gets a second copy rather than no email.
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 0.3}
+    fake_postmark.faults.latencies = [1.0]
+    assert run(email_id).get() == "retry"
+    wait_until(lambda: fake_postmark.in_flight == 0, timeout=5, what="the timed-out call")
+    assert len(fake_postmark.accepted) == 1  # kept, though we never heard so
+    services.record_retry(kind=ConfirmationEmail, item_id=email_id, countdown=0, error="")
+    assert run(email_id).get() == "sent"
+    assert len(fake_postmark.to("reader@example.com")) == 2  # one duplicate, nothing lost
 
 
 @pytest.mark.parametrize("fault", ["inactive", "invalid"])

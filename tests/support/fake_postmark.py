@@ -3,11 +3,15 @@
 Point ANYMAIL_POSTMARK_API_URL at `server.url`. It records every message it accepted, and can
 inject faults: fail calls with a status, refuse recipients (406 inactive / 300 invalid), add
 latency, or drop the connection without an answer.
+
+Like a real provider, it keeps a message once it has read the request, whether or not the
+client is still there for the answer: a sender killed or timed out mid-call never learns that
+its message went out. `accepted` is what the provider would deliver. The injected failures
+(a status, a dropped connection) are the provider failing before it keeps the message.
 """
 
 import argparse
 import json
-import select
 import threading
 import time
 import uuid
@@ -26,7 +30,7 @@ INACTIVE = (
 @dataclass
 class Faults:
     fail_statuses: list[int] = field(default_factory=list)  # one status per upcoming call
-    drop_calls: int = 0  # upcoming calls answered by closing the connection
+    drop_calls: int = 0  # upcoming calls answered by closing the connection, not kept
     inactive: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 406
     invalid: set[str] = field(default_factory=set)  # addresses answered with ErrorCode 300
     latency: float = 0.0
@@ -38,6 +42,7 @@ class FakePostmark:
         self.accepted: list[dict] = []
         self.accepted_at: list[tuple[str, float]] = []  # (To, when), for latency figures
         self.calls = 0
+        self.in_flight = 0  # calls read and not yet answered: what a killed caller leaves
         self.faults = Faults()
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -78,6 +83,7 @@ class FakePostmark:
     def _decide(self, payload: dict) -> tuple[str, int | None]:
         with self.lock:
             self.calls += 1
+            self.in_flight += 1  # with the count, so a test that sees call N sees it in flight
             if self.faults.drop_calls:
                 self.faults.drop_calls -= 1
                 return "drop", None
@@ -106,29 +112,35 @@ class FakePostmark:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 payload = json.loads(body or b"{}")
                 outcome, status = fake._decide(payload)
+                try:
+                    self._answer(payload, outcome, status)
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
+
+            def _answer(self, payload: dict, outcome: str, status: int | None) -> None:
+                # The latency is the provider's work before it commits; the bench times
+                # "accepted" from the commit, as a reader's email leaves then.
                 if delay := fake._delay():
                     time.sleep(delay)
-                if outcome == "drop" or self._client_gone():
+                if outcome == "drop":
                     self.close_connection = True
                     return
-                if outcome == "ok":  # accepted before answering, as a provider commits first
+                if outcome == "ok":  # kept before answering, whoever still waits for it
                     with fake.lock:
                         fake.accepted.append(payload)
                         fake.accepted_at.append((payload.get("To", ""), time.time()))
                 assert status is not None  # only a dropped call has none
-                self._send(status, fake._reply(outcome, status, payload))
+                try:
+                    self._send(status, fake._reply(outcome, status, payload))
+                except OSError:  # the client went away: the message stays kept
+                    self.close_connection = True
 
             def do_GET(self) -> None:
                 # What the bench reads from a fake provider running in its own process.
                 with fake.lock:
                     stats = {"calls": fake.calls, "accepted": fake.accepted_at}
                     self._send(200, stats)
-
-            def _client_gone(self) -> bool:
-                # Like a provider that accepts only while the caller still waits: a worker
-                # killed during the latency never gets its message accepted.
-                readable, _, _ = select.select([self.connection], [], [], 0)
-                return bool(readable) and not self.connection.recv(1, 2)  # MSG_PEEK
 
             def _send(self, status: int, reply: dict) -> None:
                 data = json.dumps(reply).encode()
