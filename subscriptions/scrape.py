@@ -10,8 +10,18 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from . import kinds, tally
-from .models import Newsletter, ProviderEvent, RecordedSignUp, Status, Suppression
+from . import tally
+from .models import (
+    OUTBOX_KINDS,
+    ConfirmationEmail,
+    DataExportEmail,
+    Newsletter,
+    ProviderEvent,
+    RecordedSignUp,
+    Status,
+    Suppression,
+    WelcomeEmail,
+)
 
 OUTCOMES = (
     "queued",
@@ -36,7 +46,11 @@ class DatabaseCollector(Collector):
         yield from _waiting(
             "newsroom_outbox",
             "Emails queued and not sent yet, and the oldest one's age, by kind.",
-            {kind.name: kind.model.objects.queued() for kind in kinds.declared()},
+            {
+                ConfirmationEmail.metric_kind: ConfirmationEmail.objects.queued(),
+                WelcomeEmail.metric_kind: WelcomeEmail.objects.queued(),
+                DataExportEmail.metric_kind: DataExportEmail.objects.queued(),
+            },
         )
         yield from _waiting(
             "newsroom_provider_events",
@@ -75,7 +89,7 @@ def _emails(counts: dict[str, int]) -> Metric:
         "good or complained), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
-    for kind in (declared.name for declared in kinds.declared()):
+    for kind in (m.metric_kind for m in OUTBOX_KINDS):
         for outcome in OUTCOMES:
             family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family
