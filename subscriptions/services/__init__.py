@@ -26,7 +26,6 @@ from .provider_intake import (
 )
 from .retention import RetentionResult, apply_retention
 from .sending import (
-    SEND_DUE_OF_TASK,
     SEND_DUE_TASK,
     claim,
     claim_due,
@@ -52,7 +51,6 @@ from .signup import (
 )
 
 __all__ = [
-    "SEND_DUE_OF_TASK",
     "SEND_DUE_TASK",
     "AddRefused",
     "AddedByHand",
