@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from . import bounces, tally
-from .models import Event, Status, Subscription
+from .models import Consent, Event, Newsletter, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")
 
@@ -74,6 +74,28 @@ def transition_many(
     tally.add(_moves(subscriptions, before, to))
     for subscription, from_status in zip(subscriptions, before, strict=True):
         _log(subscription, from_status, to, actor)
+
+
+def confirm_on_consent(
+    *,
+    subscriber: Subscriber,
+    lists: Sequence[tuple[Newsletter, Subscription | None]],
+    consent: dict[str, object],
+    actor: str,
+    detail: str,
+    now: datetime,
+) -> list[Subscription]:
+    """Within the caller's transaction: `subscriber` confirmed at once on each list (its row,
+    or a new one), every row given the one Consent recorded from `consent`'s facts. For a
+    consent that needs no email to prove it: a confirmed reader's preference center, an
+    editor's note of consent given elsewhere."""
+    given = Consent.objects.create(subscriber=subscriber, given_at=now, **consent)
+    rows = [row or Subscription(subscriber=subscriber, newsletter=n) for n, row in lists]
+    for row in rows:
+        row.consent = given
+    Subscription.objects.bulk_update([s for s in rows if s.pk], ["consent"])
+    transition_many(subscriptions=rows, to=Status.CONFIRMED, actor=actor, detail=detail, now=now)
+    return rows
 
 
 def _moves(subscriptions: Sequence[Subscription], before: list[str], to: Status) -> Counter[str]:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import consent, erasure, lifecycle
-from ..models import Consent, Newsletter, Status, Subscriber, Subscription, Suppression
+from ..models import Newsletter, Status, Subscriber, Subscription, Suppression
 from ..validation import normalize_email
 from .signup import ConsentInput, SignUpEntry, sign_up_many
 from .signup_plan import locked_subscribers
@@ -144,14 +144,10 @@ def _confirm(
     """Confirmed at once, on the consent the editor recorded; nothing is sent."""
     if not adding:
         return
-    recorded = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(given))
-    rows = [current.get(n.pk) or Subscription(subscriber=subscriber, newsletter=n) for n in adding]
-    for row in rows:
-        row.consent = recorded
-    Subscription.objects.bulk_update([s for s in rows if s.pk], ["consent"])
-    lifecycle.transition_many(
-        subscriptions=rows,
-        to=Status.CONFIRMED,
+    lifecycle.confirm_on_consent(
+        subscriber=subscriber,
+        lists=[(n, current.get(n.pk)) for n in adding],
+        consent=vars(given),
         actor=actor,
         detail="added by hand, on the consent the editor recorded",
         now=now,

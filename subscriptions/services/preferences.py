@@ -17,7 +17,6 @@ from django.utils import timezone, translation
 from .. import lifecycle
 from ..models import (
     RECEIVING,
-    Consent,
     Newsletter,
     Status,
     Subscriber,
@@ -166,17 +165,10 @@ def _add_at_once(
     consent: ConsentInput,
     now: datetime,
 ) -> None:
-    given = Consent.objects.create(subscriber=subscriber, given_at=now, **vars(consent))
-    adding = [
-        row or Subscription(subscriber=subscriber, newsletter=n)
-        for row, n in zip(existing, wanted, strict=True)
-    ]
-    for subscription in adding:
-        subscription.consent = given
-    Subscription.objects.bulk_update([s for s in adding if s.pk], ["consent"])
-    lifecycle.transition_many(
-        subscriptions=adding,
-        to=Status.CONFIRMED,
+    adding = lifecycle.confirm_on_consent(
+        subscriber=subscriber,
+        lists=list(zip(wanted, existing, strict=True)),
+        consent=vars(consent),
         actor=lifecycle.READER,
         detail=f"{FROM_PREFERENCES}: added by a confirmed reader",
         now=now,
