@@ -28,8 +28,9 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-# Runs the web server, a Celery worker and beat under supervisord, which restarts any of
-# them that exits (a Celery worker can die when its broker does). Ctrl-C stops them all.
+# Runs the web server, two Celery workers (confirmations on their own, everything else on the
+# other: README "Workers") and beat under supervisord, which restarts any of them that exits
+# (a Celery worker can die when its broker does). Ctrl-C stops them all.
 run: install dev-env
 	@mkdir -p $(VAR_DIR)
 	@rm -rf $(VAR_DIR)/prometheus  # per-process metric files of an earlier run

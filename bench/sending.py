@@ -112,7 +112,7 @@ def confirmation_latency(
     url, token = site
     with provider(0.1) as provider_url:
         inside(env, "reset")
-        with worker(with_provider(env, provider_url), "email,default", workdir):
+        with worker(with_provider(env, provider_url), "confirmation,default", workdir):
             answered = _steady_sign_ups(url, token, rate, seconds)
             total = len(answered)
             _until(lambda: len(accepted(provider_url)) >= total, 60, "every confirmation")

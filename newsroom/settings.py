@@ -260,7 +260,7 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # kombu polls the folder once a second by default, and a confirmation waits for two
-        # messages (process_sign_ups, then send_due): a tenth of a second costs a directory
+        # messages (process_sign_ups, then send_due_of): a tenth of a second costs a directory
         # listing per queue, and takes make run's confirmation from about 3 s to well under 1.
         "polling_interval": 0.1,
     }
@@ -295,15 +295,31 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Nobody reads task results; the outbox rows are the record.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
-# Email gets its own queue so operators can scale its workers separately.
+# Each kind of queued email sends on a queue of its own, named by its metric_kind (confirmation,
+# welcome, data_export; newsroom/celery.py routes send_due_of by its argument), so a backlog of
+# one kind never waits in front of another. The confirmation queue also takes what leads to a
+# confirmation (process_sign_ups) and beat's sweep, and only a worker of its own consumes it
+# (README "Workers"). "email" is where older releases queued send_due and send_confirmation.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue("default"), Queue("email")]
-# Every task that sends one email is named send_* (each outbox kind has one), whatever its app.
-CELERY_TASK_ROUTES = {"*.tasks.send_*": {"queue": "email"}}
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("default", "email", "confirmation", "welcome", "data_export")
+]
+CELERY_TASK_ROUTES = (
+    "newsroom.celery.route_by_kind",
+    {
+        "subscriptions.tasks.send_confirmation": {"queue": "confirmation"},
+        "subscriptions.tasks.process_sign_ups": {"queue": "confirmation"},
+        "subscriptions.tasks.sweep_outbox": {"queue": "confirmation"},
+        "subscriptions.tasks.send_due": {"queue": "email"},
+    },
+)
 CELERY_BEAT_SCHEDULE = {
+    # Wakes every kind's sender on its own queue. A sweep the next one replaces expires, so a
+    # confirmation worker that was down finds one, not a pile.
     "send-due": {
-        "task": "subscriptions.tasks.send_due",
+        "task": "subscriptions.tasks.sweep_outbox",
         "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
+        "options": {"expires": float(_app.OUTBOX_SWEEP_INTERVAL)},
     },
     "drop-expired-rate-counters": {
         "task": "subscriptions.tasks.drop_expired_rate_counters",

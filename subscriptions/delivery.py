@@ -94,7 +94,7 @@ def send_due(delivery: Delivery, *, budget: float = 20.0) -> int:
         if not claimed and not in_flight:
             break
     if over:
-        dispatch.enqueue(services.SEND_DUE_TASK)
+        dispatch.enqueue(services.SEND_DUE_OF_TASK, delivery.kind.metric_kind)
     if taken:
         logger.info("event=outbox.send_due kind=%s taken=%s", delivery.kind.metric_kind, taken)
     return taken
@@ -184,7 +184,7 @@ def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
     _log(delivery, "retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
     services.record_retry(kind=delivery.kind, item_id=item.pk, countdown=countdown, error=reason)
     # If this wake-up is lost too, beat's next poll sends the row once its claim lapses.
-    dispatch.publish(services.SEND_DUE_TASK, (), countdown=countdown)
+    dispatch.publish(services.SEND_DUE_OF_TASK, (delivery.kind.metric_kind,), countdown=countdown)
     return "retry"
 
 

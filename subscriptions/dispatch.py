@@ -18,35 +18,37 @@ from django.db import transaction
 
 logger = logging.getLogger("subscriptions.dispatch")
 
-_woken: dict[str, float] = {}  # task name -> when this process last published a wake-up
+# (task name, args) -> when this process last published that wake-up: each kind's sender is
+# woken on its own, so a wake-up of one kind never stands in for another's.
+_woken: dict[tuple[str, tuple[int | str, ...]], float] = {}
 _woken_lock = threading.Lock()
 
 
-def enqueue(task_name: str, *args: int) -> None:
+def enqueue(task_name: str, *args: int | str) -> None:
     """Publish `task_name(*args)` when the current transaction commits (at once outside one)."""
     transaction.on_commit(functools.partial(publish, task_name, args))
 
 
-def wake(task_name: str, *, within: float) -> None:
-    """Have `task_name()` run within `within` seconds, with at most one publish per `within`
-    seconds from this process, however many requests ask.
+def wake(task_name: str, *args: int | str, within: float) -> None:
+    """Have `task_name(*args)` run within `within` seconds, with at most one publish per
+    `within` seconds from this process, however many requests ask.
 
     Each wake-up is published to run `within` seconds later, so the task also sees every row
     committed by the requests that skipped their own publish meanwhile: those come after the
     publish, and before the task runs.
     """
-    transaction.on_commit(functools.partial(_wake_now, task_name, within))
+    transaction.on_commit(functools.partial(_wake_now, task_name, args, within))
 
 
-def _wake_now(task_name: str, within: float) -> None:
-    now = time.monotonic()
+def _wake_now(task_name: str, args: tuple[int | str, ...], within: float) -> None:
+    now, key = time.monotonic(), (task_name, args)
     with _woken_lock:
-        if now - _woken.get(task_name, -within) < within:
+        if now - _woken.get(key, -within) < within:
             return
-        _woken[task_name] = now
-    if not publish(task_name, (), countdown=within):
+        _woken[key] = now
+    if not publish(task_name, args, countdown=within):
         with _woken_lock:
-            _woken.pop(task_name, None)  # the next request tries again
+            _woken.pop(key, None)  # the next request tries again
 
 
 def drain(step: Callable[[], int], *, task_name: str, budget: float) -> int:

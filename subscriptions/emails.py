@@ -210,7 +210,8 @@ def _read_environment_once(connection: Any) -> None:
 
 
 def _executor() -> ThreadPoolExecutor:
-    # One pool per process: a pool made before a fork has no threads in the child.
+    # One pool per process: a pool made before a fork has no threads in the child. Every kind
+    # a process sends shares it, which is why confirmations have a worker process of their own.
     global _pool
     if _pool is None or _pool[0] != os.getpid():
         size = app_settings.SEND_CONCURRENCY

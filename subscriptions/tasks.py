@@ -117,13 +117,25 @@ def send_confirmation(email_id: int) -> str:
     return delivery.send_rows(CONFIRMATIONS, [email_id])[email_id]
 
 
+# Every kind of queued email, confirmations first; each sends on its own queue, named by its
+# metric_kind (newsroom/celery.py routes send_due_of there).
+KINDS = (CONFIRMATIONS, WELCOMES, DATA_EXPORTS)
+_BY_NAME = {kind.kind.metric_kind: kind for kind in KINDS}
+
+
+@shared_task(base=SendingTask, name="subscriptions.tasks.send_due_of")
+def send_due_of(kind: str) -> int:
+    """Send every due email of one kind, on that kind's queue: woken after its rows are
+    queued, at a retry's time, and by beat's sweep (sweep_outbox) for whatever no wake-up
+    announced. A backlog of one kind waits on its own queue, never in front of another."""
+    return delivery.send_due(_BY_NAME[kind])
+
+
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
 def send_due() -> int:
-    """Send every email that is due, confirmations first, then welcome and data-export
-    emails: woken after rows are queued, at a retry's time, and by beat for whatever no
-    wake-up announced."""
-    kinds = (CONFIRMATIONS, WELCOMES, DATA_EXPORTS)
-    return sum(delivery.send_due(kind) for kind in kinds)
+    """Send every email that is due, every kind in turn, in this one task: for messages
+    queued before each kind had its own queue (send_due_of), and for operators."""
+    return sum(delivery.send_due(kind) for kind in KINDS)
 
 
 @shared_task(name="subscriptions.tasks.process_sign_ups")
@@ -149,8 +161,10 @@ def apply_retention() -> dict[str, int]:
 
 @shared_task(name="subscriptions.tasks.sweep_outbox")
 def sweep_outbox() -> None:
-    """Kept for messages an older beat queued: wakes the sender, which finds what is due."""
-    dispatch.enqueue(services.SEND_DUE_TASK)
+    """Beat's poll for whatever no wake-up announced: wakes every kind's sender on its own
+    queue, which finds what is due."""
+    for kind in KINDS:
+        dispatch.enqueue(services.SEND_DUE_OF_TASK, kind.kind.metric_kind)
 
 
 @shared_task(name="subscriptions.tasks.drop_expired_rate_counters")

@@ -21,7 +21,8 @@ from subscriptions.models import (
 pytestmark = pytest.mark.django_db
 
 SEND_CONFIRMATION = "subscriptions.tasks.send_confirmation"
-SEND_DUE = "subscriptions.tasks.send_due"  # the sender, woken once the emails are committed
+# The confirmations' sender, woken once the emails are committed.
+SEND_DUE_OF = "subscriptions.tasks.send_due_of"
 CONSENT = services.ConsentInput(
     page_url="/",
     form_id="daily",
@@ -52,7 +53,9 @@ def test_sign_up_records_pending_lists_and_consent_and_queues_one_email_after_co
         assert not published.called  # nothing leaves before the transaction commits
     for callback in callbacks:
         callback()
-    published.assert_called_once_with(SEND_DUE, (), countdown=settings.SEND_WAKE_WITHIN)
+    published.assert_called_once_with(
+        SEND_DUE_OF, ("confirmation",), countdown=settings.SEND_WAKE_WITHIN
+    )
     email = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
     assert sorted(s.newsletter.slug for s in email.subscriptions.all()) == [
         "daily",

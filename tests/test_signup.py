@@ -97,7 +97,7 @@ def test_good_address_without_javascript_gets_the_thank_you_page(
     # The worker is woken, and the confirmation queued, only once their rows have committed.
     assert [c.args[0] for c in callbacks] == [
         "subscriptions.tasks.process_sign_ups",
-        "subscriptions.tasks.send_due",
+        "subscriptions.tasks.send_due_of",
     ]
 
 

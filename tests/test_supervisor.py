@@ -32,7 +32,9 @@ def children(pid: int) -> dict[int, str]:
 
 
 def worker_pid(supervisor: int) -> int | None:
-    return next((p for p, cmd in children(supervisor).items() if " worker " in cmd), None)
+    """The confirmations' worker: the one that sends a sign-up's confirmation."""
+    found = children(supervisor).items()
+    return next((p for p, cmd in found if " worker -Q confirmation " in cmd), None)
 
 
 def test_supervisor_restarts_a_killed_worker_which_then_sends(
@@ -78,7 +80,7 @@ def test_supervisor_restarts_a_killed_worker_which_then_sends(
         )
         assert "after@example.com" in mail[0].read_text()
         started = set(children(supervisor.pid))
-        assert len(started) == 3  # web, worker, beat
+        assert len(started) == 4  # web, the two workers, beat
     finally:
         supervisor.send_signal(signal.SIGINT)  # Ctrl-C: supervisord stops every child
         supervisor.wait(timeout=60)

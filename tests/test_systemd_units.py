@@ -10,6 +10,7 @@ Not emulated: User= (the processes run as whoever runs the tests, so ownership i
 and cgroups (the process group stands in for the unit's control group).
 """
 
+import functools
 import os
 import re
 import shlex
@@ -40,7 +41,12 @@ STATE = "/var/lib"  # where systemd creates StateDirectory= folders
 ENVIRONMENT_FILE = "/etc/newsroom.env"
 # The PATH systemd gives a service; nothing of this test run's own environment is passed on.
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-TESTED = ["newsroom-web.service", "newsroom-worker@1.service", "newsroom-beat.service"]
+TESTED = [
+    "newsroom-web.service",
+    "newsroom-worker@1.service",
+    "newsroom-confirmation-worker@1.service",
+    "newsroom-beat.service",
+]
 
 Section = dict[str, list[str]]
 
@@ -222,20 +228,34 @@ def test_web_unit_serves_the_health_check(make_stack):
     stop_as_systemd(stack, web)
 
 
-def test_worker_unit_sends_a_confirmation_and_finishes_it_when_stopped(make_stack, fake_postmark):
+def test_confirmation_worker_unit_sends_a_confirmation_and_finishes_it_when_stopped(
+    make_stack, fake_postmark
+):
     stack = make_stack()
+    # The two worker units side by side, as installed: the confirmation takes its own.
     worker = start(stack, "newsroom-worker@1.service")
+    confirmations = start(stack, "newsroom-confirmation-worker@1.service")
     web = start(stack, "newsroom-web.service")
-    node = f"worker1@{socket.gethostname()}"  # from --hostname, as Celery prints it
-    wait_running(stack, worker, lambda: node in stack.log("worker"), f"the banner of {node}")
+    for unit, prefix in ((worker, "worker1"), (confirmations, "confirmations1")):
+        node = f"{prefix}@{socket.gethostname()}"  # from --hostname, as Celery prints it
+        log = unit.name
+        wait_running(stack, unit, functools.partial(_logged, stack, log, node), node)
     wait_running(stack, web, lambda: healthy(stack.url), "the web unit")
 
     fake_postmark.faults.latency = 3  # the provider call is under way when systemd stops it
     assert sign_up_over_http(stack.url, "unit@example.com").json()["ok"]
-    wait_running(stack, worker, lambda: fake_postmark.calls, "the worker to call the provider")
-    stop_as_systemd(stack, worker)
+    wait_running(stack, confirmations, lambda: fake_postmark.calls, "a call to the provider")
+    stop_as_systemd(stack, confirmations)
     # A warm shutdown: the call was answered, not cut off (the fake accepts only then).
     assert [message["To"] for message in fake_postmark.accepted] == ["unit@example.com"]
+    sent_it = "event=outbox.send_due kind=confirmation taken=1"
+    assert sent_it in stack.log("confirmation-worker")
+    assert "event=outbox.send_due" not in stack.log("worker")  # it took none of it
+    stop_as_systemd(stack, worker)
+
+
+def _logged(stack: Stack, name: str, text: str) -> bool:
+    return text in stack.log(name)
 
 
 def test_beat_unit_keeps_its_schedule_and_sends_due_tasks(make_stack):

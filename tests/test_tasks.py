@@ -13,7 +13,7 @@ from django.utils import timezone
 from subscriptions import dispatch, services
 from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
-from subscriptions.tasks import send_confirmation, send_due
+from subscriptions.tasks import send_confirmation, send_due, sweep_outbox
 
 from .support.helpers import latest_confirmation, sign_up
 from .support.wait import wait_until
@@ -27,7 +27,7 @@ def email_id(client, newsletters, postmark_settings):
     return latest_confirmation().pk
 
 
-SEND_DUE = "subscriptions.tasks.send_due"
+SEND_DUE_OF = "subscriptions.tasks.send_due_of"
 
 
 @dataclass
@@ -45,7 +45,7 @@ def run(email_id: int) -> Outcome:
     """Run the task as a worker would, catching the wake-ups it publishes."""
     with mock.patch.object(dispatch, "publish") as published:
         value = send_confirmation.apply(args=(email_id,)).get()
-    wakes = [c for c in published.call_args_list if c.args[0] == SEND_DUE]
+    wakes = [c for c in published.call_args_list if c.args == (SEND_DUE_OF, ("confirmation",))]
     return Outcome(value, wakes[0].kwargs["countdown"] if wakes else None)
 
 
@@ -144,7 +144,7 @@ def test_our_own_configuration_error_fails_the_email_but_not_the_reader(
         django_capture_on_commit_callbacks(execute=True),
     ):
         call_command("requeue_confirmations", stdout=io.StringIO())
-    queued.assert_called_once_with(SEND_DUE, ())
+    queued.assert_called_once_with(SEND_DUE_OF, ("confirmation",))
     assert run(email_id).get() == "sent"  # once the token is fixed
     assert len(fake_postmark.accepted) == 1
 
@@ -234,17 +234,50 @@ def test_the_sender_sends_a_batch_at_once_and_wakes_itself_for_a_retry(
     [retry] = ConfirmationEmail.objects.filter(state="queued")
     assert retry.claimed_until and retry.claimed_until > timezone.now()  # held for its retry
     [wake] = published.call_args_list
-    assert wake.args == (SEND_DUE, ()) and 15 <= wake.kwargs["countdown"] <= 30
+    assert wake.args == (SEND_DUE_OF, ("confirmation",)) and 15 <= wake.kwargs["countdown"] <= 30
 
 
 @pytest.mark.parametrize(
-    ("task", "queue"),
+    ("task", "args", "queue"),
     [
-        ("subscriptions.tasks.send_confirmation", "email"),
-        ("subscriptions.tasks.send_due", "email"),
-        ("subscriptions.tasks.process_sign_ups", "default"),
+        (SEND_DUE_OF, ("confirmation",), "confirmation"),
+        (SEND_DUE_OF, ("welcome",), "welcome"),
+        (SEND_DUE_OF, ("data_export",), "data_export"),
+        (SEND_DUE_OF, ("edition",), "edition"),  # a kind another app declares
+        ("subscriptions.tasks.send_confirmation", (1,), "confirmation"),
+        ("subscriptions.tasks.process_sign_ups", (), "confirmation"),
+        ("subscriptions.tasks.sweep_outbox", (), "confirmation"),
+        ("subscriptions.tasks.send_due", (), "email"),  # where older releases queued it
+        ("subscriptions.tasks.apply_provider_events", (), "default"),
     ],
 )
-def test_sending_tasks_go_to_the_email_queue_that_operators_scale_apart(task, queue):
-    routed = current_app.amqp.router.route({}, task, args=(), kwargs={})
+def test_each_kind_of_email_is_sent_from_a_queue_of_its_own(task, args, queue):
+    routed = current_app.amqp.router.route({}, task, args=args, kwargs={})
     assert routed["queue"].name == queue
+
+
+def test_queueing_a_welcome_wakes_the_welcome_sender_even_right_after_a_confirmation(
+    client, newsletters, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch.object(dispatch, "publish") as published,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sign_up(client, "reader@example.com")  # queues a confirmation: wakes its sender
+        # Confirming queues a welcome, within SEND_WAKE_WITHIN of the confirmation's wake-up.
+        services.confirm(email_id=latest_confirmation().pk)
+    woken = [c.args for c in published.call_args_list if c.args[0] == SEND_DUE_OF]
+    assert woken == [(SEND_DUE_OF, ("confirmation",)), (SEND_DUE_OF, ("welcome",))]
+
+
+def test_beats_sweep_wakes_the_sender_of_every_kind(django_capture_on_commit_callbacks):
+    with (
+        mock.patch.object(dispatch, "publish") as published,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sweep_outbox.apply()
+    assert [c.args for c in published.call_args_list] == [
+        (SEND_DUE_OF, ("confirmation",)),
+        (SEND_DUE_OF, ("welcome",)),
+        (SEND_DUE_OF, ("data_export",)),
+    ]

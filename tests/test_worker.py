@@ -1,6 +1,7 @@
-"""End to end with real processes: gunicorn serves the form, a real `celery worker` sends the
-confirmation through anymail to the fake provider, the reader confirms over HTTP, gets the
-list's welcome email, and leaves with one click."""
+"""End to end with real processes: gunicorn serves the form, a real `celery worker` (the
+confirmations' own) sends the confirmation through anymail to the fake provider, the reader
+confirms over HTTP, gets the list's welcome email (from the other worker), and leaves with one
+click."""
 
 import pytest
 import requests
@@ -8,13 +9,16 @@ import requests
 from subscriptions.models import Subscription
 
 from .support.helpers import GOOD, found, sign_up_over_http
+from .support.stack import CONFIRMATION_QUEUES, GENERAL_QUEUES
 
 pytestmark = pytest.mark.worker
 
 
 def test_real_worker_sends_the_confirmation_and_the_link_confirms(stack, fake_postmark):
     url = stack.start_web()
-    stack.start_worker()
+    # The two workers of `make run` and the systemd units: confirmations on their own.
+    stack.start_worker("worker", queues=GENERAL_QUEUES)
+    stack.start_worker("confirmations", queues=CONFIRMATION_QUEUES)
     browser = requests.Session()
     answer = sign_up_over_http(url, "reader@example.com", session=browser)
     assert answer.status_code == 200 and answer.json()["message"] == GOOD

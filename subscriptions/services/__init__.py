@@ -26,6 +26,7 @@ from .provider_intake import (
 )
 from .retention import RetentionResult, apply_retention
 from .sending import (
+    SEND_DUE_OF_TASK,
     SEND_DUE_TASK,
     claim,
     claim_due,
@@ -51,6 +52,7 @@ from .signup import (
 )
 
 __all__ = [
+    "SEND_DUE_OF_TASK",
     "SEND_DUE_TASK",
     "AddRefused",
     "AddedByHand",

@@ -27,8 +27,12 @@ from ..models import (
 
 logger = logging.getLogger("subscriptions")
 
-# Sends every kind's due rows: woken after rows are queued, at a retry's time, and by beat.
+# Sends every kind's due rows in turn, in one task: kept for messages queued before each kind
+# had a queue of its own, and for operators.
 SEND_DUE_TASK = "subscriptions.tasks.send_due"
+# Sends one kind's due rows (its argument, the kind's metric_kind, is also the queue it goes to:
+# newsroom/celery.py): woken after rows of that kind are queued, at a retry's time, and by beat.
+SEND_DUE_OF_TASK = "subscriptions.tasks.send_due_of"
 
 
 _Item = TypeVar("_Item", bound=OutboxItem)
@@ -36,11 +40,11 @@ _Item = TypeVar("_Item", bound=OutboxItem)
 
 def queue(kind: type[_Item], rows: Iterable[_Item]) -> list[_Item]:
     """Within the caller's transaction: store new rows of one kind, count them queued, and
-    wake the sender once they are committed. Every kind is queued through here."""
+    wake that kind's sender once they are committed. Every kind is queued through here."""
     items = kind.objects.bulk_create(rows)
     if items:
         _count(kind, "queued", len(items))
-        dispatch.wake(SEND_DUE_TASK, within=app_settings.SEND_WAKE_WITHIN)
+        dispatch.wake(SEND_DUE_OF_TASK, kind.metric_kind, within=app_settings.SEND_WAKE_WITHIN)
     return items
 
 
@@ -176,7 +180,7 @@ def requeue_failed_confirmations(*, since: datetime) -> list[int]:
     outbox.reopen(ConfirmationEmail, ids)
     _count(ConfirmationEmail, "requeued", len(ids))
     if ids:
-        dispatch.enqueue(SEND_DUE_TASK)
+        dispatch.enqueue(SEND_DUE_OF_TASK, ConfirmationEmail.metric_kind)
     return ids
 
 

@@ -27,6 +27,10 @@ from .wait import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 IN_CI = os.environ.get("CI") == "true"
+# The queues of the two workers `make run` and the systemd units start (README "Workers").
+CONFIRMATION_QUEUES = "confirmation"
+GENERAL_QUEUES = "welcome,data_export,default,email"
+EVERY_QUEUE = f"{CONFIRMATION_QUEUES},{GENERAL_QUEUES}"
 
 
 def require_binary(name: str) -> str:
@@ -139,11 +143,16 @@ class Stack:
             raise AssertionError(f"{exc}; its log:\n{self.log('web')}") from None
         return self.url
 
-    def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen:
+    def start_worker(
+        self, name: str = "worker", concurrency: int = 2, queues: str = EVERY_QUEUE
+    ) -> subprocess.Popen:
+        """A worker on `queues`: by default one that takes every queue (a test that kills
+        "the worker" kills all of the sending); GENERAL_QUEUES and CONFIRMATION_QUEUES are the
+        two workers of `make run` and the systemd units."""
         args = [
             "worker",
             "-Q",
-            "email,default",
+            queues,
             "--pool",
             "threads",  # as make run and the systemd units run it
             "--concurrency",
