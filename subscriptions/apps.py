@@ -11,7 +11,11 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Models can't be imported before the registry is ready: this is Django's place for it.
-        from . import catalog, checks, receivers  # noqa: PLC0415, F401 (checks registers itself)
+        # (checks registers itself)
+        from . import builtin_kinds, catalog, checks, kinds, receivers  # noqa: PLC0415, F401
+
+        # This app's kinds of email; another app registers its own from its ready() the same way.
+        kinds.register(*builtin_kinds.KINDS)
 
         for signal in (post_save, post_delete):
             signal.connect(catalog.forget, sender="subscriptions.Newsletter")

@@ -15,49 +15,31 @@ comes. A killed worker doubles at most the rows it had handed to the provider an
 recorded: two batches per sending task. A lost confirmation loses a reader, a second copy
 costs little; welcome and data-export emails, and editions next, make the same choice.
 
-Each kind of row is described by a Delivery: whose inbox each row is for, how to compose its
-messages, and what a refused address means for it. An inbox that bounced for good or
-complained gets nothing of any kind: the check is here, once, before any composing.
+Each kind of row is declared once (kinds.Kind): whose inbox each row is for and how to compose
+its messages; a refused address goes through the one refusal flow (services.record_refused),
+which asks the kind what it means. An inbox that bounced for good or complained gets nothing
+of any kind: the check is here, once, before any composing.
 """
 
 import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
-from anymail.message import AnymailMessage
 from django.utils import timezone
 
 from . import dispatch, emails, lifecycle, services
 from .app_settings import app_settings
+from .kinds import Kind
 from .models import OutboxItem, Suppression
 
 logger = logging.getLogger("subscriptions.tasks")
-
-
-class _Refuse(Protocol):
-    """A kind's flow for a refused address: services.record_undeliverable and its kin."""
-
-    def __call__(self, *, email_id: int, actor: str, reason: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Delivery:
-    # Its metric_kind names it in metrics and log lines (event=<kind>.<outcome>).
-    kind: type[OutboxItem]
-    # The inbox key (models.Inbox) and address key of the reader each claimed row is for, by
-    # id: a suppression reaches a whole inbox or one spelling of it.
-    addresses: Callable[[list[Any]], dict[int, tuple[str, str]]]
-    # The messages of claimed rows, by id; None where nothing is left to send.
-    compose: Callable[[list[Any]], dict[int, AnymailMessage | None]]
-    # What a refusal of the address means for the kind.
-    refuse: _Refuse
 
 
 def backoff(attempt: int) -> float:
@@ -67,14 +49,14 @@ def backoff(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def send_rows(delivery: Delivery, ids: Sequence[int]) -> dict[int, str]:
+def send_rows(kind: Kind, ids: Sequence[int]) -> dict[int, str]:
     """Send the rows a task names (a redelivered or duplicated task finds them claimed)."""
-    claimed = [pk for pk in ids if services.claim(kind=delivery.kind, item_id=pk)]
+    claimed = [pk for pk in ids if services.claim(kind=kind.model, item_id=pk)]
     outcomes = dict.fromkeys(ids, "not claimable")  # sent, closed, gone, or held elsewhere
-    return outcomes | _send_claimed(delivery, claimed)
+    return outcomes | _send_claimed(kind, claimed)
 
 
-def send_due(delivery: Delivery, *, budget: float = 20.0) -> int:
+def send_due(kind: Kind, *, budget: float = 20.0) -> int:
     """Send every due row, batch by batch; how many rows were taken.
 
     While one batch's provider calls are on the wire, the next batch is claimed and composed:
@@ -85,18 +67,18 @@ def send_due(delivery: Delivery, *, budget: float = 20.0) -> int:
     while True:
         over = time.monotonic() - started > budget
         limit = app_settings.SEND_BATCH
-        claimed = [] if over else services.claim_due(kind=delivery.kind, limit=limit)
+        claimed = [] if over else services.claim_due(kind=kind.model, limit=limit)
         if claimed:
-            in_flight.append(_start(delivery, claimed))
+            in_flight.append(_start(kind, claimed))
             taken += len(claimed)
         if in_flight and (not claimed or len(in_flight) > 1):
-            _finish(delivery, in_flight.popleft())
+            _finish(kind, in_flight.popleft())
         if not claimed and not in_flight:
             break
     if over:
-        dispatch.enqueue(services.SEND_DUE_OF_TASK, delivery.kind.metric_kind)
+        dispatch.enqueue(services.SEND_DUE_OF_TASK, kind.name)
     if taken:
-        logger.info("event=outbox.send_due kind=%s taken=%s", delivery.kind.metric_kind, taken)
+        logger.info("event=outbox.send_due kind=%s taken=%s", kind.name, taken)
     return taken
 
 
@@ -107,90 +89,92 @@ class _Batch:
     results: list["Future[str | Exception]"]
 
 
-def _suppressed(delivery: Delivery, items: list[OutboxItem]) -> list[int]:
+def _suppressed(kind: Kind, items: list[OutboxItem]) -> list[int]:
     """The rows for an inbox, or a spelling of it, we must not write to."""
-    addresses = delivery.addresses(items)
+    addresses = kind.addresses(items)
     suppressed = Suppression.objects.of_addresses(addresses.values())
     return [pk for pk, keys in addresses.items() if keys in suppressed]
 
 
-def _send_claimed(delivery: Delivery, ids: list[int]) -> dict[int, str]:
-    return _finish(delivery, _start(delivery, ids))
+def _send_claimed(kind: Kind, ids: list[int]) -> dict[int, str]:
+    return _finish(kind, _start(kind, ids))
 
 
-def _start(delivery: Delivery, ids: list[int]) -> _Batch:
+def _start(kind: Kind, ids: list[int]) -> _Batch:
     """Compose the claimed rows' messages and hand them to the send threads."""
-    items = {item.pk: item for item in delivery.kind.objects.filter(pk__in=ids)}
+    items = {item.pk: item for item in kind.model.objects.filter(pk__in=ids)}
     batch = _Batch({}, [], [])
-    for pk in _suppressed(delivery, list(items.values())):
-        services.record_suppressed(kind=delivery.kind, item_id=pk)
+    for pk in _suppressed(kind, list(items.values())):
+        services.record_suppressed(kind=kind.model, item_id=pk)
         batch.outcomes[pk] = "suppressed"
         del items[pk]
-    messages = delivery.compose(list(items.values()))
+    messages = kind.compose(list(items.values()))
     for pk, item in items.items():
         if messages.get(pk) is None:
-            services.record_skipped(kind=delivery.kind, item_id=pk)
+            services.record_skipped(kind=kind.model, item_id=pk)
             batch.outcomes[pk] = "nothing to send"
         elif _past_retry_window(item):
-            batch.outcomes[pk] = _give_up(delivery, item, lifecycle.SYSTEM, item.last_error)
+            batch.outcomes[pk] = _give_up(kind, item, lifecycle.SYSTEM, item.last_error)
         else:
-            _log(delivery, "attempt", item, logging.DEBUG)
+            _log(kind, "attempt", item, logging.DEBUG)
             batch.items.append(item)
     batch.results = emails.send_later([messages[item.pk] for item in batch.items])
     return batch
 
 
-def _finish(delivery: Delivery, batch: _Batch) -> dict[int, str]:
+def _finish(kind: Kind, batch: _Batch) -> dict[int, str]:
     """Wait for a batch's provider calls and record each outcome."""
     results = [future.result() for future in batch.results]
     pairs = list(zip(batch.items, results, strict=True))
     sent = {item.pk: result for item, result in pairs if isinstance(result, str)}
-    services.record_sent_many(kind=delivery.kind, message_ids=sent)
+    services.record_sent_many(kind=kind.model, message_ids=sent)
     for item, result in pairs:
         if isinstance(result, Exception):
-            batch.outcomes[item.pk] = _failed(delivery, item, result)
+            batch.outcomes[item.pk] = _failed(kind, item, result)
         else:
-            _log(delivery, "sent", item)
+            _log(kind, "sent", item)
             batch.outcomes[item.pk] = "sent"
     return batch.outcomes
 
 
-def _failed(delivery: Delivery, item: OutboxItem, exc: Exception) -> str:
+def _failed(kind: Kind, item: OutboxItem, exc: Exception) -> str:
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
     actor = lifecycle.provider(emails.provider_name(exc))
     status = getattr(exc, "status_code", None) or "none"
     error = type(exc).__name__
     if isinstance(exc, AnymailRecipientsRefused):
-        _log(delivery, "refused", item, logging.WARNING, status=status, error=error)
-        delivery.refuse(email_id=item.pk, actor=actor, reason=reason)
+        _log(kind, "refused", item, logging.WARNING, status=status, error=error)
+        services.record_refused(kind=kind.model, item_id=item.pk, actor=actor, reason=reason)
         return "refused"
     if isinstance(exc, AnymailError) and not emails.is_transient(exc):
         # Our fault, not the reader's (a bad API token, an unsupported feature): never
         # retried by itself; `manage.py requeue_confirmations` sends them once it's fixed.
-        _log(delivery, "failed", item, logging.ERROR, status=status, error=error)
-        services.record_failed(kind=delivery.kind, item_id=item.pk, reason=reason)
+        _log(kind, "failed", item, logging.ERROR, status=status, error=error)
+        services.record_failed(kind=kind.model, item_id=item.pk, reason=reason)
         return "failed"
     if not isinstance(exc, AnymailError):
-        logger.error("event=%s.error id=%s", delivery.kind.metric_kind, item.pk, exc_info=exc)
+        logger.error("event=%s.error id=%s", kind.name, item.pk, exc_info=exc)
     if emails.cannot_be_built(exc):
         # Our message (a list's name or sender with a line break): a failure the operator's
         # alert watches, never retried into the reader being marked undeliverable.
-        _log(delivery, "failed", item, logging.ERROR, error=error)
-        services.record_failed(kind=delivery.kind, item_id=item.pk, reason=reason)
+        _log(kind, "failed", item, logging.ERROR, error=error)
+        services.record_failed(kind=kind.model, item_id=item.pk, reason=reason)
         return "failed"
     if _past_retry_window(item):
-        return _give_up(delivery, item, actor, reason)
+        return _give_up(kind, item, actor, reason)
     countdown = backoff(item.attempts)
-    _log(delivery, "retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
-    services.record_retry(kind=delivery.kind, item_id=item.pk, countdown=countdown, error=reason)
+    _log(kind, "retry", item, logging.WARNING, status=status, retry_in=f"{countdown:.1f}")
+    services.record_retry(kind=kind.model, item_id=item.pk, countdown=countdown, error=reason)
     # If this wake-up is lost too, beat's next poll sends the row once its claim lapses.
-    dispatch.publish(services.SEND_DUE_OF_TASK, (delivery.kind.metric_kind,), countdown=countdown)
+    dispatch.publish(services.SEND_DUE_OF_TASK, (kind.name,), countdown=countdown)
     return "retry"
 
 
-def _give_up(delivery: Delivery, item: OutboxItem, actor: str, reason: str) -> str:
-    _log(delivery, "gave_up", item, logging.WARNING)
-    delivery.refuse(email_id=item.pk, actor=actor, reason=f"gave up: {reason}")
+def _give_up(kind: Kind, item: OutboxItem, actor: str, reason: str) -> str:
+    _log(kind, "gave_up", item, logging.WARNING)
+    services.record_refused(
+        kind=kind.model, item_id=item.pk, actor=actor, reason=f"gave up: {reason}"
+    )
     return "gave up"
 
 
@@ -200,14 +184,14 @@ def _past_retry_window(item: OutboxItem) -> bool:
 
 
 def _log(
-    delivery: Delivery, outcome: str, item: OutboxItem, level: int = logging.INFO, **extra: Any
+    kind: Kind, outcome: str, item: OutboxItem, level: int = logging.INFO, **extra: Any
 ) -> None:
     # logfmt, one line per send attempt and outcome: ids and numbers, never the address.
     fields = "".join(f" {key}={value}" for key, value in extra.items())
     logger.log(
         level,
         "event=%s.%s id=%s attempt=%s%s",
-        delivery.kind.metric_kind,
+        kind.name,
         outcome,
         item.pk,
         item.attempts,

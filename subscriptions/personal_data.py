@@ -19,18 +19,15 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.utils import timezone
 
-from . import consent
+from . import consent, kinds
 from .models import (
-    ConfirmationEmail,
     Consent,
-    DataExportEmail,
     Event,
     ProviderEvent,
     RecordedSignUp,
     Subscriber,
     Subscription,
     Suppression,
-    WelcomeEmail,
 )
 
 FORMAT = "newsroom-subscriptions/personal-data"
@@ -140,14 +137,10 @@ def _subscription(s: Subscription) -> dict[str, Any]:
 
 
 def _emails(subscriber: Subscriber) -> list[dict[str, Any]]:
-    """What we sent them, or tried to: the kind, when, and how it ended (never the text)."""
+    """What we sent them, or tried to, of every declared kind (kinds.py): the kind, when,
+    and how it ended (never the text)."""
     rows: list[tuple[str, Any]] = [
-        *(("confirmation", e) for e in ConfirmationEmail.objects.filter(subscriber=subscriber)),
-        *(
-            ("welcome", e)
-            for e in WelcomeEmail.objects.filter(subscription__subscriber=subscriber)
-        ),
-        *(("data_export", e) for e in DataExportEmail.objects.filter(subscriber=subscriber)),
+        (kind.name, e) for kind in kinds.declared() for e in kind.rows_of(subscriber)
     ]
     rows.sort(key=lambda row: (row[1].created_at, row[0]))
     return [

@@ -10,18 +10,8 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from . import tally
-from .models import (
-    OUTBOX_KINDS,
-    ConfirmationEmail,
-    DataExportEmail,
-    Newsletter,
-    ProviderEvent,
-    RecordedSignUp,
-    Status,
-    Suppression,
-    WelcomeEmail,
-)
+from . import kinds, tally
+from .models import Newsletter, ProviderEvent, RecordedSignUp, Status, Suppression
 
 OUTCOMES = (
     "queued",
@@ -46,11 +36,7 @@ class DatabaseCollector(Collector):
         yield from _waiting(
             "newsroom_outbox",
             "Emails queued and not sent yet, and the oldest one's age, by kind.",
-            {
-                ConfirmationEmail.metric_kind: ConfirmationEmail.objects.queued(),
-                WelcomeEmail.metric_kind: WelcomeEmail.objects.queued(),
-                DataExportEmail.metric_kind: DataExportEmail.objects.queued(),
-            },
+            {kind.name: kind.model.objects.queued() for kind in kinds.declared()},
         )
         yield from _waiting(
             "newsroom_provider_events",
@@ -89,7 +75,7 @@ def _emails(counts: dict[str, int]) -> Metric:
         "good or complained), requeued (by an operator).",
         labels=["kind", "outcome"],
     )
-    for kind in (m.metric_kind for m in OUTBOX_KINDS):
+    for kind in (declared.name for declared in kinds.declared()):
         for outcome in OUTCOMES:
             family.add_metric([kind, outcome], counts[tally.emails(kind, outcome)])
     return family

@@ -2,24 +2,13 @@
 idempotent: an outbox claim makes a redelivered or duplicated send a no-op. The names are part
 of the queued messages, so they never change."""
 
-from collections.abc import Callable
 from dataclasses import asdict
-from typing import TypeVar
 
-from anymail.message import AnymailMessage
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
-from django.conf import settings
-from django.db.models import prefetch_related_objects
-from django.utils import translation
 
-from . import counters, delivery, dispatch, emails, listmail, services
-from .models import (
-    ConfirmationEmail,
-    DataExportEmail,
-    Subscription,
-    WelcomeEmail,
-)
+from . import counters, delivery, dispatch, kinds, services
+from .models import ConfirmationEmail
 
 
 class SendingTask(DjangoTask):
@@ -29,113 +18,28 @@ class SendingTask(DjangoTask):
     reject_on_worker_lost = True
 
 
-def _confirmation_messages(
-    confirmations: list[ConfirmationEmail],
-) -> dict[int, AnymailMessage | None]:
-    """Each email's message; nothing where every list was confirmed, or left, since the
-    sign-up."""
-    ids = [c.pk for c in confirmations]
-    pending: dict[int, list[Subscription]] = {pk: [] for pk in ids}
-    for subscription in Subscription.objects.pending_of_confirmation_emails(ids):
-        pending[subscription.confirmation_email_id].append(subscription)
-
-    def compose(confirmation: ConfirmationEmail) -> AnymailMessage | None:
-        lists = pending[confirmation.pk]
-        return emails.confirmation_message(confirmation, lists) if lists else None
-
-    return _to_readers(confirmations, compose)
-
-
-_Row = TypeVar("_Row", ConfirmationEmail, DataExportEmail)
-
-
-def _to_readers(
-    rows: list[_Row], compose: Callable[[_Row], AnymailMessage | None]
-) -> dict[int, AnymailMessage | None]:
-    """Each row's message, composed in its reader's language."""
-    prefetch_related_objects(rows, "subscriber")
-    messages: dict[int, AnymailMessage | None] = {}
-    for row in rows:
-        with translation.override(row.language or settings.LANGUAGE_CODE):
-            messages[row.pk] = compose(row)
-    return messages
-
-
-def _readers_addresses(rows: list[_Row]) -> dict[int, tuple[str, str]]:
-    prefetch_related_objects(rows, "subscriber")
-    return {row.pk: (row.subscriber.inbox_key, row.subscriber.email_key) for row in rows}
-
-
-def _welcome_addresses(welcomes: list[WelcomeEmail]) -> dict[int, tuple[str, str]]:
-    prefetch_related_objects(welcomes, "subscription__subscriber")
-    readers = {w.pk: w.subscription.subscriber for w in welcomes}
-    return {pk: (reader.inbox_key, reader.email_key) for pk, reader in readers.items()}
-
-
-CONFIRMATIONS = delivery.Delivery(
-    kind=ConfirmationEmail,
-    addresses=_readers_addresses,
-    compose=_confirmation_messages,
-    refuse=services.record_undeliverable,
-)
-
-
-def _welcome_messages(welcomes: list[WelcomeEmail]) -> dict[int, AnymailMessage | None]:
-    """Each welcome email through the list-mail path; nothing for a subscription that is no
-    longer confirmed."""
-    prefetch_related_objects(welcomes, "subscription__newsletter", "subscription__subscriber")
-    return listmail.messages(
-        [(w.pk, w.subscription, listmail.welcome_content(w.subscription, w.pk)) for w in welcomes]
-    )
-
-
-WELCOMES = delivery.Delivery(
-    kind=WelcomeEmail,
-    addresses=_welcome_addresses,
-    compose=_welcome_messages,
-    refuse=services.record_welcome_undeliverable,
-)
-
-
-def _data_export_messages(exports: list[DataExportEmail]) -> dict[int, AnymailMessage | None]:
-    """Each reader's link to their data."""
-    return _to_readers(exports, emails.data_export_message)
-
-
-DATA_EXPORTS = delivery.Delivery(
-    kind=DataExportEmail,
-    addresses=_readers_addresses,
-    compose=_data_export_messages,
-    refuse=services.record_data_export_undeliverable,
-)
-
-
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_confirmation")
 def send_confirmation(email_id: int) -> str:
     """One confirmation email (the operators' requeue command, and messages queued before
     sending went by wake-ups)."""
-    return delivery.send_rows(CONFIRMATIONS, [email_id])[email_id]
-
-
-# Every kind of queued email, confirmations first; each sends on its own queue, named by its
-# metric_kind (newsroom/celery.py routes send_due_of there).
-KINDS = (CONFIRMATIONS, WELCOMES, DATA_EXPORTS)
-_BY_NAME = {kind.kind.metric_kind: kind for kind in KINDS}
+    return delivery.send_rows(kinds.of(ConfirmationEmail), [email_id])[email_id]
 
 
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due_of")
 def send_due_of(kind: str) -> int:
     """Send every due email of one kind, on that kind's queue: woken after its rows are
     queued, at a retry's time, and by beat's sweep (sweep_outbox) for whatever no wake-up
-    announced. A backlog of one kind waits on its own queue, never in front of another."""
-    return delivery.send_due(_BY_NAME[kind])
+    announced. A backlog of one kind waits on its own queue, never in front of another. The
+    kinds are those declared (kinds.py), each sending on the queue its name routes to
+    (newsroom/celery.py)."""
+    return delivery.send_due(kinds.named(kind))
 
 
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
 def send_due() -> int:
     """Send every email that is due, every kind in turn, in this one task: for messages
     queued before each kind had its own queue (send_due_of), and for operators."""
-    return sum(delivery.send_due(kind) for kind in KINDS)
+    return sum(delivery.send_due(kind) for kind in kinds.declared())
 
 
 @shared_task(name="subscriptions.tasks.process_sign_ups")
@@ -163,8 +67,8 @@ def apply_retention() -> dict[str, int]:
 def sweep_outbox() -> None:
     """Beat's poll for whatever no wake-up announced: wakes every kind's sender on its own
     queue, which finds what is due."""
-    for kind in KINDS:
-        dispatch.enqueue(services.SEND_DUE_OF_TASK, kind.kind.metric_kind)
+    for kind in kinds.declared():
+        dispatch.enqueue(services.SEND_DUE_OF_TASK, kind.name)
 
 
 @shared_task(name="subscriptions.tasks.drop_expired_rate_counters")

@@ -284,8 +284,11 @@ def test_a_refused_welcome_makes_its_subscription_undeliverable_with_the_reason(
 ):
     welcome = WelcomeEmail.objects.select_related("subscription").first()
     assert welcome is not None
-    services.record_welcome_undeliverable(
-        email_id=welcome.pk, actor="provider:postmark", reason="inactive recipient"
+    services.record_refused(
+        kind=WelcomeEmail,
+        item_id=welcome.pk,
+        actor="provider:postmark",
+        reason="inactive recipient",
     )
     welcome.refresh_from_db()
     welcome.subscription.refresh_from_db()

@@ -187,7 +187,9 @@ def test_a_refused_address_marks_its_pending_lists_undeliverable_with_the_reason
     newsletters, published
 ):
     email_id = sign_up(newsletters, "daily", "weekly-review").confirmation_email_id
-    services.record_undeliverable(email_id=email_id, actor="provider:postmark", reason="inactive")
+    services.record_refused(
+        kind=ConfirmationEmail, item_id=email_id, actor="provider:postmark", reason="inactive"
+    )
     assert ConfirmationEmail.objects.get(pk=email_id).state == OutboxState.REFUSED
     for subscription in Subscription.objects.all():
         assert subscription.status == "undeliverable"

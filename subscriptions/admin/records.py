@@ -1,5 +1,6 @@
-"""The records editors read and never edit: emails and how they ended, consents, sign-ups
-waiting for a worker, provider events, suppressions (which editors may lift) and erasures."""
+"""The records editors read and never edit: emails and how they ended (one page per declared
+kind, kinds.py), consents, sign-ups waiting for a worker, provider events, suppressions (which
+editors may lift) and erasures."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -7,26 +8,33 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import consent, erasure, services
-from ..models import (
-    ConfirmationEmail,
-    Consent,
-    DataExportEmail,
-    ErasedInbox,
-    ProviderEvent,
-    RecordedSignUp,
-    Suppression,
-    WelcomeEmail,
-)
+from .. import consent, erasure, kinds, services
+from ..models import Consent, ErasedInbox, ProviderEvent, RecordedSignUp, Suppression
 from ..validation import inbox_key
 from .common import AddressSearch, ReadOnlyAdmin, editor
 
 
-@admin.register(ConfirmationEmail)
-class ConfirmationEmailAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "subscriber", "state", "attempts", "created_at", "closed_at"]
+class OutboxAdmin(ReadOnlyAdmin):
+    """A kind's emails and how each ended; its columns and search follow its declaration."""
+
     list_filter = ["state"]
-    search_fields = ["subscriber__email", "message_id"]
+
+
+def _show_kind(kind: kinds.Kind) -> None:
+    """A page for each declared kind, this app's or another's, whenever it is declared."""
+    if admin.site.is_registered(kind.model):
+        return
+    # The row's own link to its reader: "subscriber", or "subscription" for a list's email.
+    owner = kind.reader.split("__")[0]
+    options = {
+        "list_display": ["pk", owner, "state", "attempts", "created_at", "closed_at"],
+        "list_select_related": list(kind.admin_related),
+        "search_fields": [f"{kind.reader}__email", "message_id"],
+    }
+    admin.site.register(kind.model, type(f"{kind.model.__name__}Admin", (OutboxAdmin,), options))
+
+
+kinds.on_each(_show_kind)
 
 
 @admin.register(Consent)
@@ -51,23 +59,6 @@ class RecordedSignUpAdmin(ReadOnlyAdmin):
     list_filter = ["attempts"]
     readonly_fields = ("created_at", "due_at", "attempts", "last_error", "form_id", "language")
     fields = readonly_fields
-
-
-@admin.register(WelcomeEmail)
-class WelcomeEmailAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "subscription", "state", "attempts", "created_at", "closed_at"]
-    list_filter = ["state"]
-    list_select_related = ["subscription__subscriber", "subscription__newsletter"]
-    search_fields = ["subscription__subscriber__email", "message_id"]
-
-
-@admin.register(DataExportEmail)
-class DataExportEmailAdmin(ReadOnlyAdmin):
-    """Readers' requests for their own data: the email with the link, and how it ended."""
-
-    list_display = ["pk", "subscriber", "state", "created_at", "closed_at"]
-    list_filter = ["state"]
-    search_fields = ["subscriber__email", "message_id"]
 
 
 @admin.register(ErasedInbox)

@@ -5,7 +5,6 @@ counters without Redis (counters.py) and what erasure keeps (privacy.py)."""
 from .counters import RateCounter
 from .intake import RecordedSignUp
 from .outbox import (
-    OUTBOX_KINDS,
     ConfirmationEmail,
     DataExportEmail,
     OutboxItem,
@@ -29,7 +28,6 @@ from .subscribers import (
 from .tally import Tally
 
 __all__ = [
-    "OUTBOX_KINDS",
     "RECEIVING",
     "ConfirmationEmail",
     "Consent",

@@ -3,9 +3,8 @@ it necessary, and sent by a worker after commit.
 
 OutboxItem carries what every kind of queued email shares: the lease a send holds, the counts
 and times the retry rules read, and the "claimable" query a sender runs. Each concrete kind
-names its label in the metrics; the sender (delivery.send_due) finds its due rows. The
-confirmation email is the first kind;
-welcome emails and edition deliveries follow.
+names itself (metric_kind), and is declared once in the registry (subscriptions/kinds.py),
+which everything that handles every kind reads: the sender, /metrics, the reader's data.
 """
 
 from collections import Counter
@@ -52,7 +51,8 @@ class OutboxQuerySet(models.QuerySet):
 class OutboxItem(models.Model):
     """One email waiting to be sent, or the record of how its sending ended."""
 
-    # The kind's label in metrics (newsroom_emails_total{kind=...}).
+    # The kind's one name: its label in metrics (newsroom_emails_total{kind=...}), its log
+    # lines, the reader's data document and its queue (kinds.Kind.name).
     metric_kind: ClassVar[str]
 
     state = models.CharField(
@@ -140,10 +140,6 @@ class DataExportEmail(OutboxItem):
     class Meta(OutboxItem.Meta):
         verbose_name = _("data export email")
         verbose_name_plural = _("data export emails")
-
-
-# Every kind of queued email: what the metrics, recounts and a reader's data go through.
-OUTBOX_KINDS: tuple[type[OutboxItem], ...] = (ConfirmationEmail, WelcomeEmail, DataExportEmail)
 
 
 def emails_per_inbox(inboxes: Collection[str], *, since: datetime) -> Counter[str]:

@@ -1,6 +1,6 @@
 """The outbox's flows: claim a row for sending, record how the send ended, queue again what
 the broker lost. The same for every kind of queued email (models.OutboxItem); what a refusal
-means is particular to a kind, so each kind has its own flow for that."""
+means is particular to a kind, which its declaration says (kinds.Kind.refused)."""
 
 import logging
 from collections import Counter
@@ -9,21 +9,11 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from .. import dispatch, lifecycle, outbox, tally
+from .. import dispatch, kinds, lifecycle, outbox, tally
 from ..app_settings import app_settings
-from ..models import (
-    OUTBOX_KINDS,
-    ConfirmationEmail,
-    DataExportEmail,
-    OutboxItem,
-    OutboxState,
-    Status,
-    Subscription,
-    WelcomeEmail,
-)
+from ..models import ConfirmationEmail, OutboxItem, OutboxState, Status, Subscription
 
 logger = logging.getLogger("subscriptions")
 
@@ -107,64 +97,24 @@ def record_failed(
 
 
 @transaction.atomic
-def record_undeliverable(
-    *, email_id: int, actor: str, reason: str, now: datetime | None = None
-) -> None:
-    """The provider refused a confirmation email's address, or we gave up on it: close the
-    row, and mark its lists undeliverable so editors see why.
-
-    Subscriptions a newer confirmation email also covers are left to that email.
-    """
-    confirmation = ConfirmationEmail.objects.get(pk=email_id)
-    refused = (
-        Subscription.objects.of_confirmation_email(email_id)
-        .pending()
-        .not_asked_since(confirmation.created_at)
-    )
-    _refuse(ConfirmationEmail, email_id, refused, actor, reason, now or timezone.now())
-
-
-@transaction.atomic
-def record_welcome_undeliverable(
-    *, email_id: int, actor: str, reason: str, now: datetime | None = None
-) -> None:
-    """The provider refused a welcome email's address (or we gave up): the same, for the one
-    subscription it was for, if it is still confirmed."""
-    email = WelcomeEmail.objects.get(pk=email_id)
-    refused = Subscription.objects.filter(pk=email.subscription_id, status=Status.CONFIRMED)
-    _refuse(WelcomeEmail, email_id, refused, actor, reason, now or timezone.now())
-
-
-@transaction.atomic
-def record_data_export_undeliverable(
-    *, email_id: int, actor: str, reason: str, now: datetime | None = None
-) -> None:
-    """The provider refused a data-export email's address (or we gave up): the row closes
-    as refused, not failed (the alert on failures means our configuration). No subscription
-    hangs on it: the reader may ask again, and a bounce event suppresses the inbox."""
-    _refuse(
-        DataExportEmail,
-        email_id,
-        Subscription.objects.none(),
-        actor,
-        reason,
-        now or timezone.now(),
-    )
-
-
-def _refuse(
+def record_refused(
+    *,
     kind: type[OutboxItem],
     item_id: int,
-    subscriptions: QuerySet[Subscription],
     actor: str,
     reason: str,
-    now: datetime,
+    now: datetime | None = None,
 ) -> None:
-    """Close a refused row and make what it was for undeliverable, with the reason: what a
-    refusal means for every kind, each kind saying which subscriptions it was for."""
+    """The provider refused a row's address, or we gave up on it: close the row as refused
+    (not failed: the alert on failures means our configuration), and make what it was for
+    undeliverable with the reason, so editors see why. What it was for is the kind's to say
+    (kinds.Kind.refused): a confirmation's lists, a welcome's subscription, nothing for a
+    data export."""
+    now = now or timezone.now()
+    refused = kinds.of(kind).refused(kind.objects.get(pk=item_id))
     outbox.close(kind, item_id, OutboxState.REFUSED, reason, now)
     _count(kind, "refused")
-    locked = list(subscriptions.select_for_update(of=("self",)))
+    locked = list(refused.select_for_update(of=("self",)))
     lifecycle.transition_many(
         subscriptions=locked, to=Status.UNDELIVERABLE, actor=actor, detail=reason, now=now
     )
@@ -215,8 +165,8 @@ def recount_tallies() -> dict[str, int]:
     counts: Counter[str] = Counter()
     for (newsletter_id, status), n in Subscription.objects.count_by_list_and_status().items():
         counts[tally.subscriptions(newsletter_id, status)] = n
-    for model in OUTBOX_KINDS:
-        kind = model.metric_kind
+    for declared in kinds.declared():
+        kind, model = declared.name, declared.model
         for state, n in model.objects.count_by_state().items():
             counts[tally.emails(kind, "queued")] += n  # every email was queued once
             if state != OutboxState.QUEUED:

@@ -1,6 +1,6 @@
 """Welcome emails: queued in the transaction that confirms a subscription, sent through the
 list-mail path (listmail.py) by the sender, like any outbox row (a refused one:
-sending.record_welcome_undeliverable).
+sending.record_refused, as its declaration in builtin_kinds.py says).
 
 A preference link never expires and travels with every forwarded list email, and a
 confirmed reader's ticked list is confirmed at once: alternating saves must not flood the
