@@ -129,6 +129,8 @@ COMMANDS: dict[str, Callable[..., dict[str, Any]]] = {
     "reset": inside_sending.reset,
     "queue": inside_sending.queue,
     "wake": inside_sending.wake,
+    "backlog": inside_sending.backlog,
+    "skip_backlog": inside_sending.skip_backlog,
     "queued_at": inside_sending.queued_at,
     "million": inside_sending.a_million,
 }

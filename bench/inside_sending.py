@@ -1,5 +1,6 @@
 """The app-side steps of the sending part of the bench (run through bench/inside.py, which has
-set Django up): a clean outbox, queued emails, a wake-up, and a million subscriptions."""
+set Django up): a clean outbox, queued emails, a wake-up, a backlog of welcome emails, and a
+million subscriptions."""
 
 import uuid
 from typing import Any
@@ -9,7 +10,13 @@ from django.db import connection
 from django.utils import timezone
 
 from subscriptions import dispatch, services
-from subscriptions.models import ConfirmationEmail, Newsletter, OutboxState, RecordedSignUp
+from subscriptions.models import (
+    ConfirmationEmail,
+    Newsletter,
+    OutboxState,
+    RecordedSignUp,
+    WelcomeEmail,
+)
 
 LISTS = ["daily", "weekly-review"]
 CONSENT = services.ConsentInput("/", "footer", "10.9.9.9", "bench", "W" * 120, "1")
@@ -55,8 +62,26 @@ def queued_at(prefix: str) -> dict[str, Any]:
     return {e: at.timestamp() for e, at in emails.values_list("subscriber__email", "created_at")}
 
 
-def wake() -> dict[str, Any]:
-    return {"published": dispatch.publish(services.SEND_DUE_TASK, ())}
+def wake(kind: str = "confirmation") -> dict[str, Any]:
+    """Wake one kind's sender, on that kind's own queue (newsroom/celery.py routes it)."""
+    return {"published": dispatch.publish(services.SEND_DUE_OF_TASK, (kind,))}
+
+
+def backlog(n: int) -> dict[str, Any]:
+    """`n` welcome emails queued at once, with no wake-up: `n` new subscribers, each confirmed
+    to the daily list (whose welcome email the demo sets). Inserted in bulk, as an edition's
+    rows will be, so that building them takes seconds, not the measured window."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBSCRIBERS[connection.vendor], ["backlog-", n])
+        for statement in _BACKLOG:
+            cursor.execute(statement)
+    _analyze()
+    return {"queued": WelcomeEmail.objects.queued().count()}
+
+
+def skip_backlog() -> dict[str, Any]:
+    """Whatever is left of the backlog is not sent: a stopping worker finds nothing more."""
+    return {"skipped": WelcomeEmail.objects.queued().update(state=OutboxState.SKIPPED)}
 
 
 def a_million(subscribers: int = 250_000) -> dict[str, Any]:
@@ -64,7 +89,7 @@ def a_million(subscribers: int = 250_000) -> dict[str, Any]:
     unsubscribed), and the running counts recounted from them. The smoke run seeds fewer, so
     CI runs the same SQL against today's schema."""
     with connection.cursor() as cursor:
-        cursor.execute(_SUBSCRIBERS[connection.vendor], [subscribers])
+        cursor.execute(_SUBSCRIBERS[connection.vendor], ["million-", subscribers])
         cursor.execute(_SUBSCRIPTIONS)
     counts = services.recount_tallies()
     _analyze()
@@ -80,19 +105,21 @@ def _analyze() -> None:
 
 
 _SUBSCRIBERS = {
-    # The address is its own address and inbox key here: lower case, no +tag, not Gmail.
+    # Parameters: the addresses' prefix, then how many. The address is its own address and
+    # inbox key here: lower case, no +tag, not Gmail.
     "postgresql": (
         "INSERT INTO subscriptions_subscriber "
         "(email, email_key, inbox_key, language, created_at, changed_by) "
         "SELECT a, a, a, '', now(), '' FROM "
-        "(SELECT 'million-' || g || '@example.com' AS a FROM generate_series(1, %s) g) m"
+        "(SELECT %s::text || g || '@example.com' AS a FROM generate_series(1, %s) g) m"
     ),
     "sqlite": (
         "INSERT INTO subscriptions_subscriber "
         "(email, email_key, inbox_key, language, created_at, changed_by) "
-        "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < %s) "
-        "SELECT 'million-' || x || '@example.com', 'million-' || x || '@example.com', "
-        "'million-' || x || '@example.com', '', CURRENT_TIMESTAMP, '' FROM g"
+        "WITH RECURSIVE p(prefix) AS (SELECT %s), "
+        "g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < %s), "
+        "m(a) AS (SELECT p.prefix || g.x || '@example.com' FROM p CROSS JOIN g) "
+        "SELECT a, a, a, '', CURRENT_TIMESTAMP, '' FROM m"
     ),
 }
 _SUBSCRIPTIONS = (
@@ -102,4 +129,16 @@ _SUBSCRIPTIONS = (
     "s.created_at, s.created_at, s.created_at, '' "
     "FROM subscriptions_subscriber s CROSS JOIN subscriptions_newsletter n "
     "WHERE s.email LIKE 'million-%'"
+)
+_BACKLOG = (
+    "INSERT INTO subscriptions_subscription (subscriber_id, newsletter_id, status, created_at, "
+    "status_changed_at, confirmed_at, undeliverable_reason) "
+    "SELECT s.id, n.id, 'confirmed', s.created_at, s.created_at, s.created_at, '' "
+    "FROM subscriptions_subscriber s CROSS JOIN subscriptions_newsletter n "
+    "WHERE s.email LIKE 'backlog-%' AND n.slug = 'daily'",
+    "INSERT INTO subscriptions_welcomeemail (state, created_at, attempts, language, "
+    "message_id, last_error, subscription_id) "
+    "SELECT 'queued', s.created_at, 0, '', '', '', s.id "
+    "FROM subscriptions_subscription s JOIN subscriptions_subscriber r ON r.id = s.subscriber_id "
+    "WHERE r.email LIKE 'backlog-%'",
 )

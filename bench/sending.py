@@ -1,7 +1,8 @@
 """The sending part of the bench: a fake provider in its own process with a set latency, real
 `celery worker` processes as deployed (thread pool), and the figures operators care about:
-confirmation latency under a steady sign-up rate, one process's send rate and CPU per send,
-and the /metrics scrape at a million subscriptions."""
+confirmation latency under a steady sign-up rate (alone, and beside a big send of another
+kind), one process's send rate and CPU per send, and the /metrics scrape at a million
+subscriptions."""
 
 import contextlib
 import http.client
@@ -22,6 +23,10 @@ import requests
 from bench.server import BIN, ROOT
 
 METRICS_TOKEN = "bench-" + uuid.uuid4().hex
+# The recommended layout's two workers, as deploy/systemd and deploy/supervisord.conf start
+# them: (queues, hostname).
+CONFIRMATION_WORKER = ("confirmation", "confirmations@%h")
+GENERAL_WORKER = ("welcome,data_export,default,email", "worker@%h")
 
 
 @contextlib.contextmanager
@@ -54,10 +59,13 @@ def with_provider(env: dict[str, str], provider_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def worker(env: dict[str, str], queues: str, workdir: Path) -> Iterator[subprocess.Popen]:
-    """One `celery worker` process, as the systemd unit runs it."""
+def worker(
+    env: dict[str, str], workdir: Path, queues: str, hostname: str = "celery@%h"
+) -> Iterator[subprocess.Popen]:
+    """One `celery worker` process, as the systemd units run it (each its own node name)."""
     log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
     args = [str(BIN / "celery"), "-A", "newsroom", "worker", "-Q", queues, "--pool", "threads"]
+    args += ["--hostname", hostname]
     args += ["--concurrency", "4", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     with open(log, "wb") as out:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -75,25 +83,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _until(done: Callable[[], bool], timeout: float, what: str) -> None:
+def _until(done: Callable[[], bool], timeout: float, what: str, every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def worker_rate(
     inside: Callable[..., dict], env: dict[str, str], workdir: Path, n: int
 ) -> dict[str, float]:
-    """Emails per second, and CPU per email, of one worker process sending `n` queued ones
-    to a provider that takes 100 ms per call."""
+    """Emails per second, and CPU per email, of one worker process sending `n` queued
+    confirmations to a provider that takes 100 ms per call: the confirmation worker, woken on
+    its own queue."""
     with provider(0.1) as url:
         inside(env, "queue", str(n))
         sender_env = with_provider(env, url)
-        with worker(sender_env, "email", workdir) as process:
+        with worker(sender_env, workdir, *CONFIRMATION_WORKER) as process:
             cpu, started = cpu_seconds(process.pid), time.monotonic()
-            inside(sender_env, "wake")
+            inside(sender_env, "wake", "confirmation")
             _until(lambda: len(accepted(url)) >= n, 120, f"{n} emails")
             elapsed, used = time.monotonic() - started, cpu_seconds(process.pid) - cpu
     return {"emails": n, "per_second": n / elapsed, "cpu_ms": used / n * 1000}
@@ -112,25 +121,75 @@ def confirmation_latency(
     url, token = site
     with provider(0.1) as provider_url:
         inside(env, "reset")
-        with worker(with_provider(env, provider_url), "confirmation,default", workdir):
+        with worker(with_provider(env, provider_url), workdir, "confirmation,default"):
             answered = _steady_sign_ups(url, token, rate, seconds)
             total = len(answered)
             _until(lambda: len(accepted(provider_url)) >= total, 60, "every confirmation")
             time.sleep(2)  # any duplicate shows up meanwhile
             sent = accepted(provider_url)
-    per_address = Counter(to for to, _ in sent)
-    first = {to: at for to, at in reversed(sent)}
-    latencies = sorted((first[email] - at) * 1000 for email, at in answered.items())
     prefix = "-".join(next(iter(answered)).split("-")[:2]) + "-"
     queued = inside(env, "queued_at", prefix)
     to_queue = sorted((queued[e] - at) * 1000 for e, at in answered.items() if e in queued)
+    return _latencies(answered, sent) | {
+        "queued_p50_ms": statistics.median(to_queue),
+        "queued_p99_ms": _p99(to_queue),
+    }
+
+
+def latency_beside_backlog(
+    inside: Callable[..., dict],
+    env: dict[str, str],
+    workdir: Path,
+    site: tuple[str, str],
+    steady: tuple[int, float],
+    backlog: int,
+) -> dict[str, float]:
+    """The same sign-ups at a steady (rate, seconds), with the recommended layout (the
+    confirmation worker and the general worker), while the general worker sends a backlog of
+    `backlog` welcome emails to the same provider: what an edition to a big list must not
+    delay."""
+    url, token = site
+    with provider(0.1) as provider_url:
+        inside(env, "reset")
+        inside(env, "backlog", str(backlog))
+        sender_env = with_provider(env, provider_url)
+        with (
+            worker(sender_env, workdir, *CONFIRMATION_WORKER),
+            worker(sender_env, workdir, *GENERAL_WORKER),
+        ):
+            inside(sender_env, "wake", "welcome")
+            answered = _steady_sign_ups(url, token, *steady)
+            # The fake's list holds every welcome too: polled less often, so that serving it
+            # does not slow the fake down for the rest.
+            _until(lambda: _got_all(provider_url, answered), 60, "every confirmation", 0.5)
+            time.sleep(2)  # any duplicate shows up meanwhile
+            sent = accepted(provider_url)
+            inside(env, "skip_backlog")  # the general worker then stops at once
+    mine = [(to, at) for to, at in sent if to in answered]
+    window = (min(answered.values()), max(at for _, at in mine))
+    welcomes = sum(to.startswith("backlog-") and window[0] <= at <= window[1] for to, at in sent)
+    return _latencies(answered, mine) | {
+        "backlog": backlog,
+        "welcomes_in_window": welcomes,
+        "window_s": window[1] - window[0],
+    }
+
+
+def _got_all(provider_url: str, answered: dict[str, float]) -> bool:
+    return set(answered) <= {to for to, _ in accepted(provider_url)}
+
+
+def _latencies(answered: dict[str, float], sent: list[tuple[str, float]]) -> dict[str, float]:
+    """From each sign-up's answer to the provider first accepting its email; and whether
+    every address got exactly one."""
+    per_address = Counter(to for to, _ in sent)
+    first = {to: at for to, at in reversed(sent)}
+    latencies = sorted((first[email] - at) * 1000 for email, at in answered.items())
     return {
-        "sign_ups": total,
+        "sign_ups": len(answered),
         "p50_ms": statistics.median(latencies),
         "p99_ms": _p99(latencies),
         "max_ms": latencies[-1],
-        "queued_p50_ms": statistics.median(to_queue),
-        "queued_p99_ms": _p99(to_queue),
         "exactly_once": float(
             set(per_address) == set(answered) and max(per_address.values()) == 1
         ),
