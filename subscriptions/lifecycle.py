@@ -64,7 +64,10 @@ def transition_many(
     for subscription in subscriptions:
         _apply(subscription, to, detail, now)
     if saved := [s for s in subscriptions if s.pk]:
-        Subscription.objects.bulk_update(saved, fields)
+        # Every row gets the same values: one plain UPDATE. bulk_update would build a CASE per
+        # field and row, which took a third of a sign-up batch's time in the worker.
+        values = {field: getattr(saved[0], field) for field in fields}
+        Subscription.objects.filter(pk__in=[s.pk for s in saved]).update(**values)
     if new := [s for s in subscriptions if not s.pk]:
         Subscription.objects.bulk_create(new)
     Event.objects.bulk_create(
@@ -93,7 +96,7 @@ def confirm_on_consent(
     rows = [row or Subscription(subscriber=subscriber, newsletter=n) for n, row in lists]
     for row in rows:
         row.consent = given
-    Subscription.objects.bulk_update([s for s in rows if s.pk], ["consent"])
+    Subscription.objects.filter(pk__in=[s.pk for s in rows if s.pk]).update(consent=given)
     transition_many(subscriptions=rows, to=Status.CONFIRMED, actor=actor, detail=detail, now=now)
     return rows
 

@@ -6,8 +6,10 @@ a kind (what a refusal means for a confirmation email, say).
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Case, F, Value, When
+from django.db import connection
+from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from .app_settings import app_settings
@@ -78,11 +80,27 @@ def claim_due(kind: type[OutboxItem], now: datetime, limit: int) -> list[int]:
 
 
 def record_sent_many(kind: type[OutboxItem], message_ids: dict[int, str], now: datetime) -> None:
-    # One UPDATE with a CASE for the ids only (bulk_update builds one CASE per field).
-    each = [When(pk=pk, then=Value(message_id[:200])) for pk, message_id in message_ids.items()]
-    kind.objects.filter(pk__in=message_ids).update(
-        state=OutboxState.SENT,
-        closed_at=now,
-        claimed_until=None,
-        message_id=Case(*each, default=F("message_id")),
+    """Close the rows sent, each with its provider message id, in one UPDATE.
+
+    Written as SQL (a simple CASE, which PostgreSQL and SQLite both read): the ORM's
+    Case(When(pk=…)) resolves a filter per row, and that took a third of a sender's time.
+    """
+    meta, quote = kind._meta, connection.ops.quote_name
+    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    state, closed, claimed, message = (
+        column[name] for name in ("state", "closed_at", "claimed_until", "message_id")
     )
+    ids, key = list(message_ids), column[meta.pk.name]
+    cases = " ".join(["WHEN %s THEN %s"] * len(ids))
+    among = ", ".join(["%s"] * len(ids))
+    # Only our own table and column names are put in the text; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {state} = %s, {closed} = %s, "  # noqa: S608
+        f"{claimed} = NULL, {message} = CASE {key} {cases} ELSE {message} END "
+        f"WHERE {key} IN ({among})"
+    )
+    params: list[Any] = [OutboxState.SENT, connection.ops.adapt_datetimefield_value(now)]
+    for pk, message_id in message_ids.items():
+        params += [pk, message_id[:200]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *ids])

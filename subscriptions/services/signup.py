@@ -9,7 +9,7 @@ subscribers' row locks, so they hold across any number of workers.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,9 +67,7 @@ def sign_up_many(
     subscribers = locked_subscribers([e.email for e in entries])
     plan = Plan(load_state(list(subscribers.values()), entries, now), now, actor=actor)
     planned = [plan.decide(subscribers[e.email], e.newsletter_ids, e.language) for e in entries]
-    if plan.language_changed:
-        fields = ["language", "changed_at", "changed_by"]
-        Subscriber.objects.bulk_update(plan.language_changed.values(), fields)
+    _save_languages(plan.language_changed.values(), now, actor)
     _give_consents(entries, planned, plan, now)
     if plan.consent_changed:
         Subscription.objects.bulk_update(plan.consent_changed, ["consent"])
@@ -78,6 +76,18 @@ def sign_up_many(
     )
     _queue_confirmations([p for p in planned if p.email], now)
     return [SignUpResult(p.subscriber.pk, p.email.pk if p.email else None) for p in planned]
+
+
+def _save_languages(changed: Iterable[Subscriber], now: datetime, actor: str) -> None:
+    """One UPDATE per language, not bulk_update's CASE per row: every new reader's language
+    is set here, so this runs for nearly every sign-up."""
+    by_language: dict[str, list[int]] = {}
+    for subscriber in changed:
+        by_language.setdefault(subscriber.language, []).append(subscriber.pk)
+    for language, ids in by_language.items():
+        Subscriber.objects.filter(pk__in=ids).update(
+            language=language, changed_at=now, changed_by=actor
+        )
 
 
 def _give_consents(
