@@ -25,8 +25,8 @@ from bench.server import BIN, ROOT
 METRICS_TOKEN = "bench-" + uuid.uuid4().hex
 # The recommended layout's two workers, as deploy/systemd and deploy/supervisord.conf start
 # them: (queues, hostname).
-CONFIRMATION_WORKER = ("confirmation", "confirmations@%h")
-GENERAL_WORKER = ("welcome,data_export,default,email", "worker@%h")
+CONFIRMATION_WORKER = ("confirmation", "confirmations@%h", 0)
+GENERAL_WORKER = ("welcome,data_export,default,email", "worker@%h", 10)
 
 
 @contextlib.contextmanager
@@ -60,11 +60,24 @@ def with_provider(env: dict[str, str], provider_url: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def worker(
-    env: dict[str, str], workdir: Path, queues: str, hostname: str = "celery@%h"
+    env: dict[str, str], workdir: Path, queues: str, hostname: str = "celery@%h", nice: int = 0
 ) -> Iterator[subprocess.Popen]:
-    """One `celery worker` process, as the systemd units run it (each its own node name)."""
+    """One `celery worker` process, as the systemd units run it (each its own node name, and
+    the general worker niced)."""
     log = workdir / f"worker-{uuid.uuid4().hex[:6]}.log"
-    args = [str(BIN / "celery"), "-A", "newsroom", "worker", "-Q", queues, "--pool", "threads"]
+    args = [
+        "nice",
+        "-n",
+        str(nice),
+        str(BIN / "celery"),
+        "-A",
+        "newsroom",
+        "worker",
+        "-Q",
+        queues,
+        "--pool",
+        "threads",
+    ]
     args += ["--hostname", hostname]
     args += ["--concurrency", "4", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     with open(log, "wb") as out:

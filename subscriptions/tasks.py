@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
 from . import counters, delivery, dispatch, kinds, services
+from .app_settings import app_settings
 from .models import ConfirmationEmail
 
 
@@ -32,7 +33,12 @@ def send_due_of(kind: str) -> int:
     announced. A backlog of one kind waits on its own queue, never in front of another. The
     kinds are those declared (kinds.py), each sending on the queue its name routes to
     (newsroom/celery.py)."""
-    return delivery.send_due(kinds.named(kind))
+    return dispatch.run_alone(
+        services.SEND_DUE_OF_TASK,
+        (kind,),
+        lambda: delivery.send_due(kinds.named(kind)),
+        gather=app_settings.SEND_WAKE_WITHIN,
+    )
 
 
 @shared_task(base=SendingTask, name="subscriptions.tasks.send_due")
@@ -46,7 +52,12 @@ def send_due() -> int:
 def process_sign_ups() -> int:
     """Turn recorded sign-ups into subscriptions and confirmation emails, in batches. Woken
     by the requests that record them, and run by beat for any no wake-up announced."""
-    return services.process_recorded_sign_ups()
+    return dispatch.run_alone(
+        services.PROCESS_TASK,
+        (),
+        services.process_recorded_sign_ups,
+        gather=app_settings.SIGNUP_WAKE_WITHIN,
+    )
 
 
 @shared_task(name="subscriptions.tasks.apply_provider_events")

@@ -7,7 +7,7 @@ dispatch.py, so a task never sees a row its transaction has not committed.
 """
 
 from .data_export import request_data_export
-from .intake import process_recorded_sign_ups, record_sign_up
+from .intake import PROCESS_TASK, process_recorded_sign_ups, record_sign_up
 from .manual import AddedByHand, AddRefused, add_by_editor
 from .membership import (
     ConfirmResult,
@@ -51,6 +51,7 @@ from .signup import (
 )
 
 __all__ = [
+    "PROCESS_TASK",
     "SEND_DUE_OF_TASK",
     "SEND_DUE_TASK",
     "AddRefused",

@@ -1,0 +1,58 @@
+"""A wake-up that finds its drain already running in this process hands its turn to it: the
+rows it was about are still taken, by one drain, not by a second one beside it."""
+
+import threading
+
+from subscriptions import dispatch
+
+
+def test_a_wake_up_during_a_drain_gets_a_second_turn_instead_of_a_second_drain():
+    started, release = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def run() -> int:
+        runs.append(threading.current_thread().name)
+        if len(runs) == 1:
+            started.set()
+            release.wait(5)
+        return 1
+
+    first = threading.Thread(
+        target=lambda: dispatch.run_alone("t.drain", (), run, gather=0.01), name="first"
+    )
+    first.start()
+    assert started.wait(5)
+    # The second wake-up returns at once: the running drain takes its turn for it.
+    assert dispatch.run_alone("t.drain", (), run, gather=0.01) == 0
+    release.set()
+    first.join(5)
+    assert runs == ["first", "first"]
+
+
+def test_drains_of_different_kinds_run_side_by_side():
+    inside = threading.Barrier(2, timeout=5)
+
+    def run() -> int:
+        inside.wait()  # both are inside their drain at once, or this times out
+        return 1
+
+    other = threading.Thread(
+        target=lambda: dispatch.run_alone("t.send", ("welcome",), run, gather=0.01)
+    )
+    other.start()
+    assert dispatch.run_alone("t.send", ("confirmation",), run, gather=0.01) == 1
+    other.join(5)
+
+
+def test_past_its_budget_a_drain_queues_the_task_for_what_is_left(monkeypatch):
+    published = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args: published.append((name, args)))
+    calls = []
+
+    def run() -> int:
+        calls.append(1)
+        dispatch._alone[("t.budget", ())][1].set()  # another wake-up, every time
+        return 1
+
+    assert dispatch.run_alone("t.budget", (), run, gather=0.0, budget=0.05) >= 1
+    assert published == [("t.budget", ())]
