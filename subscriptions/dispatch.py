@@ -76,7 +76,6 @@ def run_alone(
     args: tuple[int | str, ...],
     run: Callable[[], int],
     *,
-    gather: float,
     budget: float = 20.0,
 ) -> int:
     """Run a wake-up's `run` (a drain: how many rows it took), one at a time per process.
@@ -85,8 +84,10 @@ def run_alone(
     beside the others: many small batches fighting over one CPU and one GIL, where their
     fixed cost (some 20 queries a batch) was most of a sign-up's. Now a wake-up that finds the
     drain running here leaves a note and returns; the running drain takes another turn
-    once it is done, after `gather` seconds, so it sees every row committed before the note.
-    Past `budget` seconds it queues the task for what is left, inside the time limit.
+    once it is done, so it sees every row committed before the note. No pause before that
+    turn: the wake-up waited out its countdown, which gathered its rows, before it ran; and the
+    longer a turn takes, the more rows the next one takes at once. Past `budget` seconds it
+    queues the task for what is left, inside the time limit.
     """
     with _woken_lock:
         lock, asked = _alone.setdefault((task_name, args), (threading.Lock(), threading.Event()))
@@ -101,8 +102,6 @@ def run_alone(
                     return taken
                 asked.clear()
                 taken += run()
-                if asked.is_set():
-                    time.sleep(gather)
         finally:
             lock.release()
     return taken

@@ -8,7 +8,6 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
 from . import counters, delivery, dispatch, kinds, services
-from .app_settings import app_settings
 from .models import ConfirmationEmail
 
 
@@ -37,7 +36,6 @@ def send_due_of(kind: str) -> int:
         services.SEND_DUE_OF_TASK,
         (kind,),
         lambda: delivery.send_due(kinds.named(kind)),
-        gather=app_settings.SEND_WAKE_WITHIN,
     )
 
 
@@ -56,7 +54,6 @@ def process_sign_ups() -> int:
         services.PROCESS_TASK,
         (),
         services.process_recorded_sign_ups,
-        gather=app_settings.SIGNUP_WAKE_WITHIN,
     )
 
 

@@ -17,13 +17,11 @@ def test_a_wake_up_during_a_drain_gets_a_second_turn_instead_of_a_second_drain()
             release.wait(5)
         return 1
 
-    first = threading.Thread(
-        target=lambda: dispatch.run_alone("t.drain", (), run, gather=0.01), name="first"
-    )
+    first = threading.Thread(target=lambda: dispatch.run_alone("t.drain", (), run), name="first")
     first.start()
     assert started.wait(5)
     # The second wake-up returns at once: the running drain takes its turn for it.
-    assert dispatch.run_alone("t.drain", (), run, gather=0.01) == 0
+    assert dispatch.run_alone("t.drain", (), run) == 0
     release.set()
     first.join(5)
     assert runs == ["first", "first"]
@@ -36,11 +34,9 @@ def test_drains_of_different_kinds_run_side_by_side():
         inside.wait()  # both are inside their drain at once, or this times out
         return 1
 
-    other = threading.Thread(
-        target=lambda: dispatch.run_alone("t.send", ("welcome",), run, gather=0.01)
-    )
+    other = threading.Thread(target=lambda: dispatch.run_alone("t.send", ("welcome",), run))
     other.start()
-    assert dispatch.run_alone("t.send", ("confirmation",), run, gather=0.01) == 1
+    assert dispatch.run_alone("t.send", ("confirmation",), run) == 1
     other.join(5)
 
 
@@ -54,5 +50,5 @@ def test_past_its_budget_a_drain_queues_the_task_for_what_is_left(monkeypatch):
         dispatch._alone[("t.budget", ())][1].set()  # another wake-up, every time
         return 1
 
-    assert dispatch.run_alone("t.budget", (), run, gather=0.0, budget=0.05) >= 1
+    assert dispatch.run_alone("t.budget", (), run, budget=0.05) >= 1
     assert published == [("t.budget", ())]
