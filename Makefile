@@ -1,9 +1,16 @@
-# Two commands: `make run` and `make test`. Everything else here serves them.
+# Two commands: `make run` and `make test`. Everything else here serves them, but for
+# `make install-runtime`, which production runs instead of `make install` (README "Production
+# deployment"): the runtime lock alone, so pytest, Playwright, mypy and ruff never reach the
+# servers. requirements-dev.lock is that lock plus the dev extra, at the same versions (it is
+# compiled with requirements.lock as constraints; the header of each says how).
 PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+LOCKS := requirements.lock requirements-dev.lock
+# Named after the lock contents, so that a changed lock reinstalls.
+STAMP := $(VENV)/.installed-dev-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
 VAR_DIR ?= $(CURDIR)/var
 # What `make run` used, for manage.py alone (see read_dev_env in manage.py). Not in $(VAR_DIR):
@@ -17,16 +24,32 @@ WEBHOOK_SECRET = $(shell cat $(WEBHOOK_SECRET_FILE))
 
 export PORT
 
-.PHONY: run dev-env test install lint format bench bench-smoke clean
+.PHONY: run dev-env test install install-runtime lint format bench bench-smoke clean
 
-$(STAMP): requirements.lock
+define make_venv
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+endef
+
+$(STAMP): $(LOCKS)
+	$(make_venv)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# pip only adds: on a .venv that once held the dev tools (any other stamp, this one's older
+# names included) they would stay, so it must start afresh.
+$(RUNTIME_STAMP): requirements.lock
+	@! ls $(VENV)/.installed-* 2>/dev/null | grep -qv '/\.installed-runtime-' || { \
+		echo "$(VENV) holds the dev tools (make install); remove it first: rm -rf $(VENV)" >&2; exit 1; }
+	$(make_venv)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+
+# Production's install: the runtime lock only, into .venv (what deploy/systemd's units run).
+install-runtime: $(RUNTIME_STAMP)
 
 # Runs the web server, two Celery workers (confirmations on their own, everything else on the
 # other: README "Workers") and beat under supervisord, which restarts any of them that exits
