@@ -1,9 +1,13 @@
 """Data migrations keep the stored rows meaningful: run from the migration before, on rows as
 that schema held them."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -72,3 +76,44 @@ def test_stored_fastmail_subdomain_spellings_are_counted_with_their_inbox():
     suppressions = apps.get_model("subscriptions", "Suppression").objects
     assert set(suppressions.values_list("inbox_key", flat=True)) == {"capvictim@fastmail.com"}
     assert suppressions.filter(lifted_at__isnull=True).count() == 1
+
+
+def test_admin_log_entries_written_before_name_readers_by_number_not_by_address():
+    apps = migrate("0015_fastmail_subdomain_inboxes")
+    models = {m: apps.get_model("subscriptions", m) for m in ("Subscriber", "Subscription")}
+    olena = models["Subscriber"].objects.create(
+        email="öz@example.com", email_key="öz@example.com", inbox_key="öz@example.com"
+    )
+    daily = apps.get_model("subscriptions", "Newsletter").objects.create(name="Daily", slug="d")
+    theirs = models["Subscription"].objects.create(subscriber=olena, newsletter=daily)
+    # The admin's, auth's and contenttypes' tables are as they are now: not this app's.
+    kate = User.objects.create(username="kate")
+    inline = [{"changed": {"name": "subscription", "object": "öz@example.com → Daily"}}]
+
+    def entry(model: str, pk: object, name: str, message: object = "") -> int:
+        kind, _ = ContentType.objects.get_or_create(app_label="subscriptions", model=model)
+        text = message if isinstance(message, str) else json.dumps(message)
+        return LogEntry.objects.create(
+            user=kate, content_type=kind, object_id=str(pk), object_repr=name,
+            action_flag=2, change_message=text,
+        ).pk  # fmt: skip
+
+    ids = [
+        entry("subscriber", olena.pk, "öz@example.com", inline),
+        entry("subscription", theirs.pk, "öz@example.com → Daily (confirmed)"),
+        entry("subscriber", 999, "gone@example.com", "Added by hand: gone@example.com"),
+        entry("suppression", 7, "bob@example.com (hard_bounce)"),
+        entry("subscriber", 998, "erased subscriber #998"),
+    ]
+    migrate("0016_admin_log_names_no_address")
+    rows = LogEntry.objects.in_bulk(ids)
+    assert [rows[pk].object_repr for pk in ids] == [
+        f"subscriber #{olena.pk}",
+        f"subscriber #{olena.pk} → Daily (confirmed)",
+        "subscriber #999",
+        "suppression #7 (Hard bounce)",
+        "erased subscriber #998",
+    ]
+    named = [{"changed": {"name": "subscription", "object": f"subscriber #{olena.pk} → Daily"}}]
+    assert json.loads(rows[ids[0]].change_message) == named
+    assert rows[ids[2]].change_message == "Added by hand: subscriber #999"

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from .. import personal_data, services
 from ..models import Event, Newsletter, Subscriber, Subscription
-from .common import NothingToSave, editor
+from .common import NothingToSave, address_column, editor
 from .embed import embed_code
 from .filters import DateRangeFilter
 from .manual_add import ManualAdd
@@ -161,7 +161,7 @@ class SubscriberAdmin(ManualAdd, NothingToSave, admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(NothingToSave, admin.ModelAdmin):
-    list_display = ["subscriber", "newsletter", "status", "created_at", "confirmed_at"]
+    list_display = ["address", "newsletter", "status", "created_at", "confirmed_at"]
     list_filter = [
         "status",
         "newsletter",
@@ -170,8 +170,11 @@ class SubscriptionAdmin(NothingToSave, admin.ModelAdmin):
     ]
     search_fields = ["subscriber__email"]
     list_select_related = ["subscriber", "newsletter"]
+    # The subscriber field links to their page under their number; the address is beside it.
     readonly_fields = [f.name for f in Subscription._meta.fields]
+    readonly_fields.insert(readonly_fields.index("subscriber") + 1, "address")
     inlines = [EventInline]
+    address = address_column("subscriber")
     actions = ["unsubscribe_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

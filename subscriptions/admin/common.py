@@ -1,10 +1,14 @@
-"""What the admin's modules share: the editor as an actor, address search, read-only records."""
+"""What the admin's modules share: the editor as an actor, the reader's address as a column,
+address search, read-only records."""
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from .. import lifecycle
 from ..validation import InvalidEmail, normalize_email
@@ -13,6 +17,19 @@ from ..validation import InvalidEmail, normalize_email
 def editor(request: HttpRequest) -> str:
     """The actor an editor's change is recorded under."""
     return lifecycle.editor(request.user.get_username())
+
+
+def address_column(reader: str) -> Callable[[Any, Any], str]:
+    """A ModelAdmin's column (or read-only field) of the address of each row's reader, found by
+    the path `reader` ("subscriber", "subscription__subscriber"). Rows' own names leave the
+    address out (models.subscribers.subscriber_label), so lists show it here."""
+    email = attrgetter(f"{reader.replace('__', '.')}.email")
+
+    @admin.display(description=_("email"), ordering=f"{reader}__email")
+    def address(model_admin: Any, obj: Any) -> str:
+        return str(email(obj))
+
+    return address
 
 
 class AddressSearch(admin.ModelAdmin):

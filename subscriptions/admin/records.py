@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from .. import consent, erasure, kinds, services
 from ..models import Consent, ErasedInbox, ProviderEvent, RecordedSignUp, Suppression
 from ..validation import inbox_key
-from .common import AddressSearch, ReadOnlyAdmin, editor
+from .common import AddressSearch, ReadOnlyAdmin, address_column, editor
 
 
 class OutboxAdmin(ReadOnlyAdmin):
@@ -24,12 +24,16 @@ def _show_kind(kind: kinds.Kind) -> None:
     """A page for each declared kind, this app's or another's, whenever it is declared."""
     if admin.site.is_registered(kind.model):
         return
-    # The row's own link to its reader: "subscriber", or "subscription" for a list's email.
+    # The row's own link to its reader: "subscriber", or "subscription" for a list's email,
+    # which names the list. Either names the reader by number: the address has its column.
     owner = kind.reader.split("__")[0]
+    named = [owner] if owner != "subscriber" else []
     options = {
-        "list_display": ["pk", owner, "state", "attempts", "created_at", "closed_at"],
-        "list_select_related": list(kind.admin_related),
+        "list_display": ["pk", "address", *named, "state", "attempts", "created_at", "closed_at"],
+        "list_select_related": list(kind.admin_related) or [kind.reader],
         "search_fields": [f"{kind.reader}__email", "message_id"],
+        "readonly_fields": ["address"],
+        "address": address_column(kind.reader),
     }
     admin.site.register(kind.model, type(f"{kind.model.__name__}Admin", (OutboxAdmin,), options))
 
@@ -39,10 +43,12 @@ kinds.on_each(_show_kind)
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["subscriber", "given_at", "form_id", "page_url", "version"]
+    list_display = ["address", "given_at", "form_id", "page_url", "version"]
+    list_select_related = ["subscriber"]
     search_fields = ["subscriber__email"]
     list_filter = ["form_id", "version"]
-    readonly_fields = ["version_meant"]
+    readonly_fields = ["address", "version_meant"]
+    address = address_column("subscriber")
 
     @admin.display(description=_("what this wording version meant"))
     def version_meant(self, obj: Consent) -> str:

@@ -140,4 +140,8 @@ class Suppression(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.address_key or self.inbox_key} ({self.reason})"
+        # Not the keys: they are addresses (see subscribers.subscriber_label).
+        return _("suppression #%(id)s (%(reason)s)") % {
+            "id": self.pk,
+            "reason": self.get_reason_display(),
+        }

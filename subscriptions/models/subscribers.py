@@ -102,6 +102,14 @@ class Newsletter(models.Model):
         return bool(self.welcome_subject.strip() and self.welcome_body.strip())
 
 
+def subscriber_label(pk: int | None) -> str:
+    """What names a subscriber, and every row of theirs, where the row's own name is shown or
+    stored: a number, never the address. The admin stores names in its log (LogEntry's
+    object_repr, and the change messages that name inline rows), which would keep an erased
+    reader's address; lists and pages show the address in a column of their own."""
+    return _("subscriber #%(id)s") % {"id": pk}
+
+
 class InboxQuerySet(models.QuerySet):
     def unused(self, keys: set[str] | list[str]) -> "InboxQuerySet":
         """Those among `keys` no subscriber's spelling reaches any more (erasure, retention):
@@ -120,7 +128,8 @@ class Inbox(models.Model):
     objects = InboxQuerySet.as_manager()
 
     def __str__(self) -> str:
-        return self.key
+        # The key is an address (see subscriber_label).
+        return _("inbox #%(id)s") % {"id": self.pk}
 
 
 class Subscriber(models.Model):
@@ -150,7 +159,7 @@ class Subscriber(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        return subscriber_label(self.pk)
 
 
 class ConsentFacts(models.Model):
@@ -180,7 +189,8 @@ class Consent(ConsentFacts):
         verbose_name_plural = _("consents")
 
     def __str__(self) -> str:
-        return f"{self.subscriber} @ {self.given_at:%Y-%m-%d %H:%M} ({self.form_id})"
+        who = subscriber_label(self.subscriber_id)
+        return f"{who} @ {self.given_at:%Y-%m-%d %H:%M} ({self.form_id})"
 
 
 class Status(models.TextChoices):
@@ -291,7 +301,7 @@ class Subscription(models.Model):
         indexes = [models.Index(fields=["newsletter", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.subscriber} → {self.newsletter} ({self.status})"
+        return f"{subscriber_label(self.subscriber_id)} → {self.newsletter} ({self.status})"
 
 
 class Event(models.Model):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .. import adminlog, erasure, lifecycle, tally
+from .. import erasure, lifecycle, tally
 from ..app_settings import app_settings
 from ..models import (
     ConfirmationEmail,
@@ -148,7 +148,10 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
     """Right to erasure (GDPR Art. 17): the address, its subscriptions, consents, history,
     queued emails and sign-ups not yet processed go. A log line with ids and the actor
     remains, and a keyed hash of the inbox, so that no import puts the address back on a
-    list (erasure.erased_addresses); only the person's own confirmed sign-up lifts that."""
+    list (erasure.erased_addresses); only the person's own confirmed sign-up lifts that. The
+    admin log keeps its entries about them as they are: they name the subscriber and their
+    rows by number, never by address (models.subscriber_label; migration 0016 rewrote the
+    entries written before), so nothing there needs finding."""
     subscriber = locked_subscriber(subscriber_id)
     if subscriber is not None:
         ErasedInbox.objects.update_or_create(
@@ -168,7 +171,6 @@ def erase_subscriber(*, subscriber_id: int, actor: str, now: datetime | None = N
             apply_now(waiting, now or timezone.now())
         about.delete()
         _hash_suppressions(subscriber.inbox_key)
-        scrub_admin_log(subscriber)
         # Their subscriptions leave the running counts with them.
         gone = subscriber.subscriptions.values_list("newsletter_id", "status")
         tally.add(Counter({tally.subscriptions(n, status): -1 for n, status in gone}))
@@ -195,9 +197,3 @@ def _hash_suppressions(inbox_key: str) -> None:
             continue
         row.inbox_key, row.address_key = hashed, spelling
         row.save(update_fields=["inbox_key", "address_key"])
-
-
-def scrub_admin_log(subscriber: Subscriber) -> None:
-    """Within the caller's transaction, before the subscriber is deleted: their admin log
-    entries keep who did what and when, without the address (adminlog.py)."""
-    adminlog.scrub(subscriber)

@@ -6,7 +6,7 @@
   do, so /metrics stays right.
 - Then a subscriber with no subscription at all goes, with their consents and emails, and
   their inbox row when no other spelling of the address shares it; the admin log keeps its
-  entries about them without the address, as after an erasure.
+  entries about them, which name them by number, never by address (models.subscriber_label).
 - Provider events received EVENT_RETENTION_DAYS ago go. The suppressions they caused stay
   (Suppression.event is SET_NULL), and so do their running counts in Tally, which the
   complaint rate is computed from.
@@ -20,7 +20,6 @@ each in its own, so a backlog of a million rows never holds a lock for long, and
 halfway keeps what it did (the next one carries on).
 """
 
-import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .. import adminlog, lifecycle, tally
+from .. import lifecycle, tally
 from ..app_settings import app_settings
 from ..models import Inbox, ProviderEvent, Status, Subscriber, Subscription
 
@@ -69,10 +68,7 @@ def apply_retention(*, now: datetime | None = None) -> RetentionResult:
     )
     result = RetentionResult(
         pending=_in_chunks(_old_pending(pending_before), _delete_pending),
-        subscribers=_in_chunks(
-            _left_with_nothing(pending_before),
-            functools.partial(_delete_subscribers, log=adminlog.AddressIndex()),
-        ),
+        subscribers=_in_chunks(_left_with_nothing(pending_before), _delete_subscribers),
         recorded_sign_ups=0,
         provider_events=_in_chunks(_old_events(events_before), _delete_events),
     )
@@ -130,7 +126,7 @@ def _left_with_nothing(before: datetime) -> QuerySet[Subscriber]:
     return Subscriber.objects.filter(created_at__lt=before).exclude(any_subscription)
 
 
-def _delete_subscribers(chunk: QuerySet[Subscriber], *, log: adminlog.AddressIndex) -> int:
+def _delete_subscribers(chunk: QuerySet[Subscriber]) -> int:
     # Locked in the order sign-ups lock (signup_plan.locked_subscribers): the inboxes by key,
     # then their subscribers. A sign-up of one of these addresses either commits first, and
     # the check below sees its subscription, or waits for this transaction and then creates
@@ -141,8 +137,6 @@ def _delete_subscribers(chunk: QuerySet[Subscriber], *, log: adminlog.AddressInd
     # Checked again in a statement of its own, which sees whatever committed while this one
     # waited for the locks.
     gone = {pk: key for pk, key in chunk.values_list("pk", "inbox_key") if pk in locked}
-    # An editor may have opened one in the admin: its log keeps who did what, not the address.
-    log.scrub(list(Subscriber.objects.filter(pk__in=list(gone))))
     Subscriber.objects.filter(pk__in=list(gone)).delete()
     # The inbox row names the address too; as erasure does, it goes unless another spelling
     # of the address still needs it.
