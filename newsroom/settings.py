@@ -3,25 +3,24 @@
 `make run` sets DEBUG=1 and a generated ANYMAIL_WEBHOOK_SECRET, nothing else: every other
 default is embedded, so the app runs with no database or broker server (SQLite and kombu's
 filesystem transport under var/). The app's own settings keep their defaults in
-subscriptions/app_settings.py; this module only reads the environment into them.
+subscriptions/app_settings.py: this module sets only those the environment sets, and imports
+nothing of the app's (import-linter holds it to that), so what the app derives from its settings
+is derived where the app is: the captcha's Content-Security-Policy sources by the page that shows
+the widget (subscriptions/captcha.py), beat's sweeps and the Redis visibility timeout in
+newsroom/celery.py, an unknown CAPTCHA_PROVIDER refused by subscriptions/apps.py.
 """
 
 import json
 import os
-from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from subscriptions.app_settings import Defaults as AppDefaults
-from subscriptions.captcha import PROVIDERS as CAPTCHA_PROVIDERS
-
-from .env import env_app_settings, env_bool, env_int, env_list
+from .env import env_bool, env_float, env_given, env_int, env_list
 from .logs import LINE_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,10 +32,41 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
-# The app's settings: its defaults, with what the environment sets. Named here too, so that
-# `manage.py diffsettings` shows them and the project settings below can derive from them.
-_app = replace(AppDefaults(), **env_app_settings(AppDefaults))  # type: ignore[arg-type]
-globals().update(asdict(_app))
+# The app's settings, each set here only when the environment sets it: the app falls back to
+# its own default (subscriptions/app_settings.py, where each is explained) for every name left
+# out, so `manage.py diffsettings` shows what this deployment changed. By kind, so a value that
+# doesn't read as its kind stops the start naming the variable. SITE_URL is read below.
+_APP_VARIABLES: dict[str, tuple[str, ...]] = {
+    "text": (
+        "SITE_NAME", "SITE_LOGO_URL", "CLIENT_IP_HEADER", "REDIS_URL", "REDIS_KEY_PREFIX",
+        "LIST_FROM_EMAIL", "POSTAL_ADDRESS", "UNSUBSCRIBE_MAILTO", "LIST_ESP_EXTRA",
+        "ERASURE_HASH_KEY", "CONSENT_VERSION", "SIGNUP_HONEYPOT_FIELD", "SIGNUP_IP_LIMITS",
+        "RATE_LIMIT_STORAGE_URL", "CAPTCHA_PROVIDER", "CAPTCHA_SITE_KEY", "CAPTCHA_SECRET",
+        "CAPTCHA_VERIFY_URL", "METRICS_TOKEN",
+    ),
+    "lists": ("PARTNER_ORIGINS", "LIST_FROM_DOMAINS", "UPLOAD_VIEWS", "METRICS_ALLOWED_IPS"),
+    "integers": (
+        "IPV6_CLIENT_PREFIX", "CONFIRMATION_MAX_AGE", "SOFT_BOUNCE_LIMIT", "SOFT_BOUNCE_WINDOW",
+        "RESUBSCRIBE_WITHIN_DAYS", "DATA_EXPORT_LINK_MAX_AGE", "DATA_EXPORT_INTERVAL",
+        "CONFIRMATION_COOLDOWN", "READER_MAX_BODY", "ADMIN_MAX_BODY", "WEBHOOK_MAX_BODY",
+        "UPLOAD_MAX_BODY", "SIGNUP_FORM_MAX_AGE", "ADDRESS_DAILY_CAP", "SIGNUP_SWEEP_INTERVAL",
+        "SIGNUP_BATCH_SIZE", "LISTS_CACHE_SECONDS", "SEND_LEASE", "SEND_BATCH",
+        "SEND_CONCURRENCY", "OUTBOX_SWEEP_INTERVAL", "SEND_RETRY_WINDOW", "SEND_BACKOFF_BASE",
+        "SEND_BACKOFF_MAX", "PENDING_RETENTION_DAYS", "EVENT_RETENTION_DAYS",
+    ),
+    "numbers": (
+        "SIGNUP_MIN_FILL_SECONDS", "SIGNUP_WAKE_WITHIN", "PROVIDER_EVENT_WAKE_WITHIN",
+        "SEND_WAKE_WITHIN",
+    ),
+    "flags": ("ALLOW_SMTPUTF8", "EMAIL_CHECK_DELIVERABILITY"),
+}  # fmt: skip
+_given = env_given(**_APP_VARIABLES)
+globals().update(_given)
+# The few the project's own settings below are made from: each is empty unless set, as the app's
+# default is. What is made from one with a default of its own is made where the app is.
+_REDIS_URL = os.environ.get("REDIS_URL", "")
+_REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
+_PARTNER_ORIGINS = env_list("PARTNER_ORIGINS")
 
 DEBUG = env_bool("DEBUG")
 PORT = env_int("PORT", 8000)
@@ -52,7 +82,7 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
-CSRF_TRUSTED_ORIGINS = [SITE_URL, *_app.PARTNER_ORIGINS]
+CSRF_TRUSTED_ORIGINS = [SITE_URL, *_PARTNER_ORIGINS]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -148,23 +178,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django's own caps, set on purpose behind newsroom/bodies.py, which refuses each kind of path's
-# body by its Content-Length first (READER_, ADMIN_, WEBHOOK_, UPLOAD_MAX_BODY), with a clear 413.
-# DATA_UPLOAD_MAX_MEMORY_SIZE (a body's fields, files not counted) is the largest of those, so it
-# never refuses first, with a bare 400, what a path allows. FILE_UPLOAD_MAX_MEMORY_SIZE: a file
-# part larger than this goes to a temporary file; only UPLOAD_VIEWS take files at all, every
-# other body is parsed in memory, so this concerns only uploads (capped by UPLOAD_MAX_BODY).
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(
-    _app.READER_MAX_BODY, _app.ADMIN_MAX_BODY, _app.WEBHOOK_MAX_BODY, _app.UPLOAD_MAX_BODY
-)
+# newsroom/bodies.py caps each kind of path's body by its Content-Length before anything reads
+# it (READER_, ADMIN_, WEBHOOK_, UPLOAD_MAX_BODY), with a clear 413, on every path a view answers.
+# Django's one cap for all paths (a body's fields, files not counted) is off: set, it would have
+# to be the largest of those app settings, and would only ever refuse, with a bare 400, a body a
+# path allows. FILE_UPLOAD_MAX_MEMORY_SIZE: a file part larger than this goes to a temporary file;
+# only UPLOAD_VIEWS take files at all, every other body is parsed in memory, so this concerns
+# only uploads (capped by UPLOAD_MAX_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-if _app.REDIS_URL:
+if _REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _app.REDIS_URL,
-            "KEY_PREFIX": _app.REDIS_KEY_PREFIX,
+            "LOCATION": _REDIS_URL,
+            "KEY_PREFIX": _REDIS_KEY_PREFIX,
         }
     }
 else:
@@ -220,7 +249,7 @@ if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
     )
 # Erased readers are remembered by a keyed hash of their inbox, under a key of its own (see
 # ERASURE_HASH_KEY in subscriptions/app_settings.py): SECRET_KEY's rotation must not forget them.
-if not _app.ERASURE_HASH_KEY:
+if not os.environ.get("ERASURE_HASH_KEY"):
     if not DEBUG:
         raise ImproperlyConfigured("ERASURE_HASH_KEY is required when DEBUG is off.")
     ERASURE_HASH_KEY = "dev-only-erasure-key-never-use-in-production"
@@ -228,7 +257,7 @@ if not _app.ERASURE_HASH_KEY:
 # The provider's options for list mail: a typo would stop every list email at its first
 # send, so it is refused here, at start.
 try:
-    _list_esp_extra = json.loads(_app.LIST_ESP_EXTRA or "{}")
+    _list_esp_extra = json.loads(os.environ.get("LIST_ESP_EXTRA") or "{}")
 except json.JSONDecodeError:
     _list_esp_extra = None
 if not isinstance(_list_esp_extra, dict):
@@ -237,18 +266,17 @@ if not isinstance(_list_esp_extra, dict):
     )
 
 # A provider call must end well inside the task's soft time limit (SEND_TIME_LIMIT * 3/4).
-_REQUESTS_TIMEOUT = float(os.environ.get("ANYMAIL_REQUESTS_TIMEOUT") or 20)
+_REQUESTS_TIMEOUT = env_float("ANYMAIL_REQUESTS_TIMEOUT", 20)
 ANYMAIL["REQUESTS_TIMEOUT"] = _REQUESTS_TIMEOUT
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
-if _app.REDIS_URL:
-    CELERY_BROKER_URL = _app.REDIS_URL
-    # Must outlast the longest retry countdown: Redis re-delivers an unacked message after this,
-    # and a countdown task sits unacked in the worker until its ETA.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _app.SEND_BACKOFF_MAX * 2 + 3600}
-    if _app.REDIS_KEY_PREFIX:
-        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _app.REDIS_KEY_PREFIX
+if _REDIS_URL:
+    CELERY_BROKER_URL = _REDIS_URL
+    # Its visibility_timeout, made from SEND_BACKOFF_MAX, is added by newsroom/celery.py.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    if _REDIS_KEY_PREFIX:
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _REDIS_KEY_PREFIX
 else:
     # kombu's filesystem transport needs no server, so `make run` works on a bare machine.
     # data_folder_in and data_folder_out must be the same folder, or nothing is ever consumed.
@@ -281,13 +309,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Hard limit kills a stuck provider call; the lease (SEND_LEASE) outlives it, so no overlap.
 CELERY_TASK_TIME_LIMIT = env_int("SEND_TIME_LIMIT", 60)
 CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT * 3 // 4)
-# Email workers run a thread pool, where Celery enforces no time limit: each provider call is
-# bounded by its own timeout instead, and a sender's claim must outlast the longest batch (its
-# composing and one call). Otherwise a slow but live send could lose its claim to a second one.
-if max(CELERY_TASK_TIME_LIMIT, 2 * _REQUESTS_TIMEOUT) >= _app.SEND_LEASE:
-    raise ImproperlyConfigured(
-        "SEND_LEASE must be longer than SEND_TIME_LIMIT and twice ANYMAIL_REQUESTS_TIMEOUT."
-    )
 # JSON only: tasks take ids, and pickle would let anyone who can write to the broker run code.
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -313,33 +334,7 @@ CELERY_TASK_ROUTES = (
         "subscriptions.tasks.send_due": {"queue": "email"},
     },
 )
-CELERY_BEAT_SCHEDULE = {
-    # Wakes every kind's sender on its own queue. A sweep the next one replaces expires, so a
-    # confirmation worker that was down finds one, not a pile.
-    "send-due": {
-        "task": "subscriptions.tasks.sweep_outbox",
-        "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
-        "options": {"expires": float(_app.OUTBOX_SWEEP_INTERVAL)},
-    },
-    "drop-expired-rate-counters": {
-        "task": "subscriptions.tasks.drop_expired_rate_counters",
-        "schedule": 300.0,
-    },
-    "process-sign-ups": {
-        "task": "subscriptions.tasks.process_sign_ups",
-        "schedule": float(_app.SIGNUP_SWEEP_INTERVAL),
-    },
-    "apply-provider-events": {
-        "task": "subscriptions.tasks.apply_provider_events",
-        "schedule": float(_app.OUTBOX_SWEEP_INTERVAL),
-    },
-    # Daily at a quiet hour (Celery takes TIME_ZONE for it): deletes what the retention settings
-    # (PENDING_RETENTION_DAYS, EVENT_RETENTION_DAYS) no longer keep.
-    "apply-retention": {
-        "task": "subscriptions.tasks.apply_retention",
-        "schedule": crontab(hour=3, minute=30),
-    },
-}
+# beat's schedule is newsroom/celery.py's: its sweeps run at intervals that are app settings.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 
@@ -407,14 +402,8 @@ _CSP_DIRECTIVES: dict[str, list[str]] = {
     "base-uri": [SELF],
     "object-src": [NONE],
 }
-# A configured captcha adds what its widget loads (subscriptions/captcha.py holds the table).
-if _app.CAPTCHA_PROVIDER and _app.CAPTCHA_PROVIDER not in CAPTCHA_PROVIDERS:
-    # A typo would otherwise leave a widget the CSP blocks, and so a form nobody can submit.
-    raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be one of {', '.join(CAPTCHA_PROVIDERS)}.")
-if _app.CAPTCHA_PROVIDER:
-    for _directive, _origins in CAPTCHA_PROVIDERS[_app.CAPTCHA_PROVIDER].csp.items():
-        # A directive absent above falls back to default-src 'self'; keep that when adding to it.
-        _CSP_DIRECTIVES[_directive] = [*_CSP_DIRECTIVES.get(_directive, [SELF]), *_origins]
+# The page that shows a captcha's widget adds what it loads to its own response's policy
+# (subscriptions/captcha.py holds each provider's sources): every other page keeps this one.
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # Permissions-Policy via django-permissions-policy (adamchainz; it validates feature names, so a
@@ -431,7 +420,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # no CORS headers, and subscriptions/origin.py refuses their POSTs (and Origin: null) with 403.
 # No credentials: a sign-up never needs the reader's cookies here.
 CORS_URLS_REGEX = r"^/subscribe/"
-CORS_ALLOWED_ORIGINS = list(_app.PARTNER_ORIGINS)
+CORS_ALLOWED_ORIGINS = _PARTNER_ORIGINS
 CORS_ALLOW_METHODS = ["POST"]
 CORS_ALLOW_HEADERS = ["accept", "content-type"]
 CORS_ALLOW_CREDENTIALS = False
@@ -441,7 +430,8 @@ CORS_ALLOW_CREDENTIALS = False
 # cannot lock an editor out from elsewhere, nor one locked-out address block its colleagues.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 # Refused at start: a prefix outside an IPv6 address would fail every request's count.
-if not 1 <= _app.IPV6_CLIENT_PREFIX <= 128:
+_ipv6_prefix = _given.get("IPV6_CLIENT_PREFIX")
+if isinstance(_ipv6_prefix, int) and not 1 <= _ipv6_prefix <= 128:
     raise ImproperlyConfigured("IPV6_CLIENT_PREFIX must be between 1 and 128 (64 is usual).")
 # And, beside axes, failed logins per IP whatever the username (newsroom/login_limit.py), in
 # the limits library's notation; "" switches it off.

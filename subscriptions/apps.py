@@ -12,8 +12,10 @@ class SubscriptionsConfig(AppConfig):
     def ready(self) -> None:
         # Models can't be imported before the registry is ready: this is Django's place for it.
         # (checks registers itself)
-        from . import builtin_kinds, catalog, checks, kinds, receivers  # noqa: PLC0415, F401
+        from . import builtin_kinds, catalog, checks, kinds, receivers  # noqa: PLC0415
 
+        # A setting the app can't work with stops every process (web, worker, command) here.
+        checks.refuse_unusable_settings()
         # This app's kinds of email; another app registers its own from its ready() the same way.
         kinds.register(*builtin_kinds.KINDS)
 

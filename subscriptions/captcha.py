@@ -2,7 +2,9 @@
 
 Configured by CAPTCHA_PROVIDER, CAPTCHA_SITE_KEY and CAPTCHA_SECRET. Each provider's widget
 puts its answer in a form field; we check it server-side against the provider's siteverify.
-This table is the only one: newsroom/settings.py builds the Content-Security-Policy from it.
+This table is the only one: the page that shows a widget adds its provider's sources to that
+response's Content-Security-Policy (allow_widget), and no other page allows them. An unknown
+CAPTCHA_PROVIDER stops the start (checks.refuse_unusable_settings).
 """
 
 import logging
@@ -10,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import requests
+from csp.constants import SELF
+from django.http import HttpResponse
 
 from .app_settings import app_settings
 
@@ -67,6 +71,16 @@ PROVIDERS = {
 
 def provider() -> Provider | None:
     return PROVIDERS.get(app_settings.CAPTCHA_PROVIDER)
+
+
+def allow_widget(response: HttpResponse, chosen: Provider) -> HttpResponse:
+    """The page that shows the widget, its Content-Security-Policy opened to what the widget
+    loads, and no other page: what csp.decorators.csp_update sets, for this response alone.
+    With 'self' first, since a directive the site's policy leaves out (frame-src, connect-src)
+    falls back to default-src 'self', which naming it must keep; django-csp drops a repeat."""
+    sources = {directive: [SELF, *origins] for directive, origins in chosen.csp.items()}
+    setattr(response, "_csp_update", sources)  # noqa: B010
+    return response
 
 
 def answer(fields: Mapping[str, str]) -> str:

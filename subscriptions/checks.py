@@ -1,15 +1,37 @@
-"""System checks an operator sees in `manage.py check --deploy`: what the law or the mailbox
-providers ask of a sender, and settings can't refuse to start without."""
+"""What the app asks of its settings. refuse_unusable_settings stops every process's start
+(apps.py) on a value the app can't work with, which only the app can judge, its defaults being
+the app's; the system checks, seen in `manage.py check --deploy`, warn about what the law or the
+mailbox providers ask of a sender, and settings can't refuse to start without."""
 
 import ipaddress
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
+from . import captcha
 from .app_settings import app_settings
 
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def refuse_unusable_settings() -> None:
+    provider = app_settings.CAPTCHA_PROVIDER
+    if provider and provider not in captcha.PROVIDERS:
+        # A typo would otherwise switch the captcha off without a word.
+        names = ", ".join(captcha.PROVIDERS)
+        raise ImproperlyConfigured(f"CAPTCHA_PROVIDER must be one of {names}, got {provider!r}.")
+    # Email workers run a thread pool, where Celery enforces no time limit: each provider call is
+    # bounded by its own timeout instead, and a sender's claim must outlast the longest batch
+    # (its composing and one call). Otherwise a slow but live send could lose its claim to a
+    # second one.
+    timeout = getattr(settings, "ANYMAIL", {}).get("REQUESTS_TIMEOUT") or 0
+    time_limit = getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 0
+    if max(time_limit, 2 * timeout) >= app_settings.SEND_LEASE:
+        raise ImproperlyConfigured(
+            "SEND_LEASE must be longer than SEND_TIME_LIMIT and twice ANYMAIL_REQUESTS_TIMEOUT."
+        )
 
 
 @register(Tags.compatibility, deploy=True)

@@ -135,9 +135,10 @@ def _answer(
     state = replace(state, success=answer, question=question, captcha=needs_captcha)
     context = {"subscribe_state": state, "back": state.page or "/"}
     context["offered"] = _offered(request, form)
-    if needs_captcha and (chosen := captcha.provider()) is not None:
-        context["captcha_script"] = chosen.script
-    return render(request, "subscriptions/subscribe_result.html", context, status=status)
+    chosen = captcha.provider() if needs_captcha else None
+    context["captcha_script"] = chosen.script if chosen else None
+    response = render(request, "subscriptions/subscribe_result.html", context, status=status)
+    return captcha.allow_widget(response, chosen) if chosen else response
 
 
 def _offered(request: HttpRequest, form: SubscribeForm) -> list[str]:

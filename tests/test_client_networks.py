@@ -13,7 +13,7 @@ from django.test import Client
 
 from subscriptions.models import ConfirmationEmail, Consent
 
-from .support.clean_process import settings_value
+from .support.clean_process import app_setting_value, settings_value
 from .support.helpers import sign_up
 
 pytestmark = pytest.mark.django_db
@@ -121,5 +121,5 @@ def test_a_prefix_no_ipv6_address_has_is_refused_at_start(prefix):
     assert "IPV6_CLIENT_PREFIX must be between 1 and 128" in value
 
 
-def test_the_ipv6_prefix_is_64_unless_set():
-    assert settings_value("s.IPV6_CLIENT_PREFIX", DEBUG="1") == "64"
+def test_the_ipv6_prefix_is_64_unless_set(tmp_path):
+    assert app_setting_value("IPV6_CLIENT_PREFIX", VAR_DIR=str(tmp_path)) == "64"

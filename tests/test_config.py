@@ -6,7 +6,7 @@ from django.db import OperationalError
 
 from newsroom.celery import app
 
-from .support.clean_process import settings_value
+from .support.clean_process import run_clean, settings_value
 from .support.helpers import sign_up
 
 
@@ -133,3 +133,17 @@ def test_database_outage_answers_503_with_retry_after_not_a_500(client, newslett
     assert "try again" in fetch.json()["message"]
     page = sign_up(client, "reader@example.com")
     assert page.status_code == 503 and "Temporarily unavailable" in page.content.decode()
+
+
+def test_beat_and_redis_follow_the_app_settings_the_environment_sets(tmp_path):
+    code = (
+        "from newsroom.celery import app; c = app.conf\n"
+        "print(c.beat_schedule['send-due']['schedule'], c.beat_schedule['process-sign-ups']"
+        "['schedule'], c.broker_transport_options['visibility_timeout'])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "newsroom.settings", "DEBUG": "1", "VAR_DIR": str(tmp_path)}
+    redis = {**env, "REDIS_URL": "redis://cache.internal:6379/0"}
+    # Nothing set: the app's defaults (sweeps every 10 s and 5 s, retries up to 30 minutes).
+    assert run_clean(["-c", code], **redis).stdout.split() == ["10.0", "5.0", "7200"]
+    changed = {**redis, "OUTBOX_SWEEP_INTERVAL": "7", "SEND_BACKOFF_MAX": "100"}
+    assert run_clean(["-c", code], **changed).stdout.split() == ["7.0", "5.0", "3800"]

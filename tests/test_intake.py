@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from subscriptions import dispatch, services
 from subscriptions.abuse import reset_limits
+from subscriptions.app_settings import app_settings
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,
@@ -77,7 +78,7 @@ def test_the_request_does_the_same_for_unknown_pending_confirmed_and_capped_addr
     settings.CONFIRMATION_COOLDOWN = 0
     settings.RATE_LIMIT_STORAGE_URL = "memory://"  # per IP, not per address: not compared here
     reset_limits()
-    for _ in range(settings.ADDRESS_DAILY_CAP):
+    for _ in range(app_settings.ADDRESS_DAILY_CAP):
         post(client, "capped@example.com")
     post(client, "pending@example.com")
     post(client, "confirmed@example.com")
@@ -110,7 +111,7 @@ def test_a_bombed_address_gets_at_most_the_daily_cap_from_one_batch(client, news
     for i in range(50):
         post(client, "victim@example.com", list(newsletters)[i % 4])
     assert services.process_recorded_sign_ups() == 50
-    assert ConfirmationEmail.objects.count() == settings.ADDRESS_DAILY_CAP
+    assert ConfirmationEmail.objects.count() == app_settings.ADDRESS_DAILY_CAP
     assert Subscriber.objects.count() == 1
 
 
@@ -175,10 +176,10 @@ def test_many_sign_ups_wake_the_worker_once_per_window_to_run_after_it(
         dispatch.forget_wake_ups()
         for i in range(5):
             record(f"r{i}@example.com")
-            clock.return_value += settings.SIGNUP_WAKE_WITHIN / 10
-        clock.return_value += settings.SIGNUP_WAKE_WITHIN
+            clock.return_value += app_settings.SIGNUP_WAKE_WITHIN / 10
+        clock.return_value += app_settings.SIGNUP_WAKE_WITHIN
         record("later@example.com")
-    wake = mock.call(PROCESS, (), countdown=settings.SIGNUP_WAKE_WITHIN)
+    wake = mock.call(PROCESS, (), countdown=app_settings.SIGNUP_WAKE_WITHIN)
     assert published.call_args_list == [wake, wake]
     assert RecordedSignUp.objects.count() == 6
 

@@ -254,8 +254,8 @@ def test_a_sign_up_waiting_for_a_worker_is_never_deleted(newsletters):
     }
 
 
-def test_beat_runs_the_retention_task_daily(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["apply-retention"]
+def test_beat_runs_the_retention_task_daily():
+    entry = app.conf.beat_schedule["apply-retention"]
     assert entry["task"] == "subscriptions.tasks.apply_retention" == tasks.apply_retention.name
     assert entry["schedule"] == crontab(hour=3, minute=30)
     assert "subscriptions.tasks.apply_retention" in app.tasks

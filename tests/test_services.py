@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from subscriptions import dispatch, lifecycle, services
+from subscriptions.app_settings import app_settings
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,
@@ -54,7 +55,7 @@ def test_sign_up_records_pending_lists_and_consent_and_queues_one_email_after_co
     for callback in callbacks:
         callback()
     published.assert_called_once_with(
-        SEND_DUE_OF, ("confirmation",), countdown=settings.SEND_WAKE_WITHIN
+        SEND_DUE_OF, ("confirmation",), countdown=app_settings.SEND_WAKE_WITHIN
     )
     email = ConfirmationEmail.objects.get(pk=result.confirmation_email_id)
     assert sorted(s.newsletter.slug for s in email.subscriptions.all()) == [
@@ -174,7 +175,7 @@ def test_one_claim_wins_until_its_lease_lapses(newsletters, published, settings)
     now = timezone.now()
     assert services.claim(kind=ConfirmationEmail, item_id=email_id, now=now)
     assert not services.claim(kind=ConfirmationEmail, item_id=email_id, now=now)
-    later = now + timedelta(seconds=settings.SEND_LEASE + 1)  # the first worker died
+    later = now + timedelta(seconds=app_settings.SEND_LEASE + 1)  # the first worker died
     assert services.claim(kind=ConfirmationEmail, item_id=email_id, now=later)
     assert ConfirmationEmail.objects.get(pk=email_id).attempts == 2
     services.record_sent(kind=ConfirmationEmail, item_id=email_id, message_id="m-1")

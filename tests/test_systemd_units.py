@@ -24,8 +24,9 @@ from typing import TypeVar
 
 import pytest
 import requests
-from django.conf import settings
 from kombu.simple import SimpleQueue
+
+from newsroom.celery import app as celery_app
 
 from .support.helpers import sign_up_over_http
 from .support.stack import ROOT, Stack
@@ -262,7 +263,7 @@ def test_beat_unit_keeps_its_schedule_and_sends_due_tasks(make_stack):
     stack = make_stack()
     beat = start(stack, "newsroom-beat.service")
     task = wait_running(stack, beat, lambda: queued_task(stack), "beat to send a due task")
-    assert task in {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert task in {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
     schedule = Path(beat.argv[beat.argv.index("--schedule") + 1])
     assert list(schedule.parent.glob(schedule.name + "*"))  # the shelve files
     assert "celery beat" in stack.log("beat")  # its banner

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from subscriptions import dispatch, services
+from subscriptions.app_settings import app_settings
 from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 from subscriptions.tasks import send_confirmation, send_due, sweep_outbox
@@ -169,7 +170,7 @@ def test_gives_up_after_the_retry_window(email_id, fake_postmark, settings):
     fake_postmark.faults.fail_statuses = [500, 500]
     run(email_id)
     ConfirmationEmail.objects.filter(pk=email_id).update(
-        first_attempt_at=timezone.now() - timedelta(seconds=settings.SEND_RETRY_WINDOW + 1),
+        first_attempt_at=timezone.now() - timedelta(seconds=app_settings.SEND_RETRY_WINDOW + 1),
         claimed_until=None,
     )
     assert run(email_id).get() == "gave up"

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from subscriptions import services
+from subscriptions.app_settings import app_settings
 from subscriptions.models import ConfirmationEmail, Subscription, WelcomeEmail
 
 from .support.helpers import latest_confirmation, sign_up
@@ -32,7 +33,7 @@ def test_alternating_saves_send_one_welcome_per_list_and_no_more_emails_than_the
         save(client, "daily", "weekly-review")
         save(client, "daily")
     assert welcomes_of("weekly-review") == 1
-    assert emails_to_the_inbox() == settings.ADDRESS_DAILY_CAP == 3
+    assert emails_to_the_inbox() == app_settings.ADDRESS_DAILY_CAP == 3
     # The cap reached, a list ticked for the first time today is added without its welcome.
     save(client, "daily", "breaking")
     assert Subscription.objects.get(newsletter__slug="breaking").status == "confirmed"

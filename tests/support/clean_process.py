@@ -40,6 +40,20 @@ def settings_value(expr: str, **env: str) -> str:
     return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
 
 
+def app_setting_value(name: str, **env: str) -> str:
+    """What the app reads as its setting `name` (subscriptions/app_settings.py) in a fresh
+    process, with DEBUG=1 and the given environment read by newsroom/settings.py."""
+    code = (
+        "import django; django.setup()\n"
+        "from subscriptions.app_settings import app_settings\n"
+        f"print(repr(app_settings.{name}))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "newsroom.settings", "DEBUG": "1", **env}
+    result = run_clean(["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def production_env(**extra: str) -> dict[str, str]:
     """The environment of a production deployment, as its operator sets it."""
     return {
