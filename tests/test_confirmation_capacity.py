@@ -49,7 +49,7 @@ def test_a_confirmation_reaches_the_provider_within_2s_while_20000_welcomes_are_
     stack.start_worker("worker", queues=GENERAL_QUEUES)
     stack.start_worker("confirmations", queues=CONFIRMATION_QUEUES)
     stack.start_beat()
-    # The backlog is on the wire: the sweeps have started more than one sender on it.
+    # The backlog is on the wire.
     wait_until(lambda: len(fake_postmark.accepted) >= 100, 60, what="the backlog to be sending")
 
     asked = time.time()
