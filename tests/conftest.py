@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import translation
 
@@ -41,6 +42,16 @@ def one_rate_window():
             time.sleep(left + 0.05)
 
     return wait
+
+
+@pytest.fixture
+def clock():
+    """The wall clock, moved by hand: `clock.shift(seconds)` jumps it forward, and it keeps
+    ticking in between. time-machine moves time.time() and datetime.now(), which the signed
+    tokens' ages, the fill time and the rows' timestamps read; time.monotonic() (wake-ups,
+    budgets) keeps real time, so no wait or timeout in the code under test jumps with it."""
+    with time_machine.travel(time.time(), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

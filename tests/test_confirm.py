@@ -1,13 +1,12 @@
 """Double opt-in: the link, the scanner-safe GET, the POST, expiry, tampering and repeats."""
 
-import time
-
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import signing
 from django.test import Client
 
 from subscriptions import services, tokens
+from subscriptions.app_settings import app_settings
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 
 from .support.helpers import latest_confirmation, preferences_link_for, sign_up
@@ -70,10 +69,12 @@ def test_confirming_twice_is_harmless_and_says_already_confirmed(client, pending
     assert "Already confirmed" in revisit.content.decode()
 
 
-def test_expired_link_gets_a_clear_page_offering_a_fresh_link(client, pending, settings):
-    settings.CONFIRMATION_MAX_AGE = 1
-    open_link(client, pending.pk)
-    time.sleep(2.1)
+def test_expired_link_gets_a_clear_page_offering_a_fresh_link(client, pending, clock):
+    token = tokens.make_confirm_token(pending.pk)  # as the email carries it
+    clock.shift(app_settings.CONFIRMATION_MAX_AGE - 60)
+    client.get(f"/confirm/{token}/")
+    assert 'method="post"' in client.get("/confirm/").content.decode()  # a minute to go
+    clock.shift(61)
     page = client.get("/confirm/")
     assert page.status_code == 400
     assert "This link has expired" in page.content.decode()
@@ -81,23 +82,28 @@ def test_expired_link_gets_a_clear_page_offering_a_fresh_link(client, pending, s
     assert set(Subscription.objects.values_list("status", flat=True)) == {"pending"}
 
 
-def test_fresh_link_for_an_expired_one_queues_a_new_confirmation(client, pending, settings):
-    settings.CONFIRMATION_MAX_AGE = 1
-    settings.CONFIRMATION_COOLDOWN = 0
-    open_link(client, pending.pk)
-    time.sleep(2.1)
+def test_fresh_link_for_an_expired_one_queues_a_new_confirmation(client, pending, clock):
+    token = tokens.make_confirm_token(pending.pk)
+    clock.shift(app_settings.CONFIRMATION_MAX_AGE + 1)
+    client.get(f"/confirm/{token}/")
+    assert "This link has expired" in client.get("/confirm/").content.decode()
     response = client.post("/confirm/resend/")
     assert response.status_code == 200
     assert ConfirmationEmail.objects.count() == 2
     assert latest_confirmation().subscriptions.count() == 2
 
 
-def test_fresh_link_respects_the_cooldown(client, pending, settings):
-    settings.CONFIRMATION_MAX_AGE = 1
+def test_fresh_link_respects_the_cooldown(client, pending, settings, clock):
+    settings.CONFIRMATION_MAX_AGE = 60  # a link that expires within the cooldown
     open_link(client, pending.pk)
-    time.sleep(2.1)
+    clock.shift(61)
+    assert "This link has expired" in client.get("/confirm/").content.decode()
     client.post("/confirm/resend/")
     assert ConfirmationEmail.objects.count() == 1
+    clock.shift(app_settings.CONFIRMATION_COOLDOWN)  # the cooldown over: a fresh link goes
+    open_link(client, pending.pk)
+    client.post("/confirm/resend/")
+    assert ConfirmationEmail.objects.count() == 2
 
 
 @pytest.mark.parametrize(

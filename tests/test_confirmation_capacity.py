@@ -7,8 +7,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from subscriptions.models import Newsletter, Status, Subscriber, Subscription, WelcomeEmail
+from subscriptions.models import Newsletter, WelcomeEmail
 
+from .support.factories import confirmed_readers
 from .support.helpers import sign_up_over_http
 from .support.stack import CONFIRMATION_QUEUES, GENERAL_QUEUES
 from .support.wait import wait_until
@@ -22,18 +23,9 @@ def queue_welcome_backlog(newsletter: Newsletter, n: int) -> None:
     """n confirmed readers of one list, each with a queued welcome email, in bulk (signing
     20,000 readers up one by one would take minutes); no wake-up: beat's sweep finds them."""
     now = timezone.now()
-    emails = [f"backlog{i}@example.com" for i in range(n)]
-    readers = Subscriber.objects.bulk_create(
-        Subscriber(email=e, email_key=e, inbox_key=e, language="en") for e in emails
-    )
-    subscriptions = Subscription.objects.bulk_create(
-        Subscription(
-            subscriber=r, newsletter=newsletter, status=Status.CONFIRMED, confirmed_at=now
-        )
-        for r in readers
-    )
     WelcomeEmail.objects.bulk_create(
-        WelcomeEmail(subscription=s, created_at=now, language="en") for s in subscriptions
+        WelcomeEmail(subscription=s, created_at=now, language="en")
+        for s in confirmed_readers(newsletter, n)
     )
 
 
