@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import translation
 
@@ -153,3 +154,13 @@ def scrape(client, settings):
         return metrics.samples(answer.content.decode())
 
     return read
+
+
+@pytest.fixture
+def editor_client(client):
+    """A client logged in as an editor with every permission (a superuser).
+
+    force_login: axes' backend refuses client.login(), which authenticates with no request.
+    """
+    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
+    return client

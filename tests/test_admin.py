@@ -4,7 +4,6 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from subscriptions import services
@@ -20,13 +19,6 @@ from subscriptions.models import (
 from .support.helpers import latest_confirmation, sign_up, staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def editor_client(client):
-    # force_login: axes' backend refuses client.login(), which authenticates with no request.
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def run_action(client, model: str, action: str, *pks: int):

@@ -4,7 +4,6 @@ in a column of their own."""
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
 
 from subscriptions.models import (
     ConfirmationEmail,
@@ -21,13 +20,6 @@ pytestmark = pytest.mark.django_db
 
 ADMIN = "/admin/subscriptions"
 READER = "olena@example.com"
-
-
-@pytest.fixture
-def editor_client(client):
-    # force_login: axes' backend refuses client.login(), which authenticates with no request.
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def test_what_editors_do_is_logged_naming_the_reader_by_number(editor_client, newsletters):

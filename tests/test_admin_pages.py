@@ -4,7 +4,6 @@ and records that can only be read."""
 from datetime import datetime
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from subscriptions import services
@@ -15,13 +14,6 @@ from .support.helpers import latest_confirmation, sign_up, staff_client
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/subscriptions/subscription/"
-
-
-@pytest.fixture
-def editor_client(client):
-    # force_login: axes' backend refuses client.login(), which authenticates with no request.
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def test_the_admin_is_headed_with_the_sites_name_not_djangos(editor_client, settings):

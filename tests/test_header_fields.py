@@ -3,7 +3,6 @@ refused in the admin, and a message that still can't be built is our failure, ne
 reader's."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from subscriptions import services
 from subscriptions.models import Newsletter, Subscription, WelcomeEmail
@@ -21,12 +20,6 @@ HEADER_FIELDS = {
     "reply_to": "desk@localhost\r\nBcc: x@example.org",
     "welcome_subject": "Welcome\rBcc: x@example.org",
 }
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 @pytest.mark.parametrize("field", sorted(HEADER_FIELDS))

@@ -5,7 +5,6 @@ import html
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils.safestring import mark_safe
 
 from subscriptions import catalog
@@ -18,13 +17,6 @@ from .support.helpers import sign_up
 pytestmark = pytest.mark.django_db
 
 FOOTER_CHECKBOX = re.compile(r'type="checkbox" name="newsletter" value="([^"]+)"')
-
-
-@pytest.fixture
-def editor_client(client):
-    # force_login: axes' backend refuses client.login(), which authenticates with no request.
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def footer_lists(client) -> list[str]:

@@ -6,7 +6,6 @@ import json
 from urllib.parse import unquote
 
 import pytest
-from django.contrib.auth.models import User
 
 from subscriptions import services, tokens
 from subscriptions.models import Event, Subscriber, Subscription, WelcomeEmail
@@ -163,12 +162,6 @@ def test_the_subscribers_language_comes_from_their_sign_up(client, newsletters):
     assert Subscriber.objects.get().language == "uk"
     sign_up(client, "reader@example.com", headers={"HTTP_ACCEPT_LANGUAGE": "en"})
     assert Subscriber.objects.get().language == "en"
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def newsletter_form(newsletter, **changes) -> dict:

@@ -3,7 +3,6 @@ subscriptions confirmed and nothing sent, or pending with a confirmation email. 
 addresses and suppressed inboxes are refused."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from subscriptions import services
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.django_db
 
 ADD = "/admin/subscriptions/subscriber/add/"
 NOTE = "Signed the paper form at the Lviv Book Forum stand, 14 March 2026"
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(User.objects.create_superuser("kate", "kate@example.com", "pw"))
-    return client
 
 
 def the_form(newsletters, email="olena@example.com", *slugs, **fields) -> dict:
