@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from subscriptions import ratelimit
-from subscriptions.origin import client_key
+from subscriptions.guards import ratelimit
+from subscriptions.guards.origin import client_key
 
 logger = logging.getLogger("newsroom")
 NAMESPACE = ratelimit.ADMIN_LOGIN_NAMESPACE

@@ -9,9 +9,9 @@ import time_machine
 from django.core.management import call_command
 from django.utils import translation
 
-from subscriptions import catalog, dispatch
-from subscriptions.abuse import reset_limits
 from subscriptions.app_settings import app_settings
+from subscriptions.core import catalog, dispatch
+from subscriptions.guards.abuse import reset_limits
 from subscriptions.models import Newsletter
 
 from .support import metrics
