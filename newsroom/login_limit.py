@@ -23,8 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from subscriptions.guards import ratelimit
-from subscriptions.guards.origin import client_key
+from subscriptions.api import client_key, ratelimit
 
 logger = logging.getLogger("newsroom")
 NAMESPACE = ratelimit.ADMIN_LOGIN_NAMESPACE

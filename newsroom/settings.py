@@ -445,4 +445,4 @@ AXES_LOCKOUT_CALLABLE = "newsroom.login_limit.axes_lockout"
 # client by its IPV6_CLIENT_PREFIX network), instead of django-ipware's guesses from headers a
 # client can forge. axes stores that key as the attempt's address ("2001:db8:1:2::/64", which
 # PostgreSQL's inet takes), so its lockouts hold across the addresses of one /64.
-AXES_CLIENT_IP_CALLABLE = "subscriptions.guards.origin.client_key"
+AXES_CLIENT_IP_CALLABLE = "subscriptions.api.client_key"
