@@ -29,8 +29,8 @@ from django.utils import timezone  # noqa: E402
 
 from bench import inside_sending  # noqa: E402
 from subscriptions import services  # noqa: E402
-from subscriptions.abuse import make_form_token  # noqa: E402
 from subscriptions.app_settings import app_settings  # noqa: E402
+from subscriptions.guards.abuse import make_form_token  # noqa: E402
 from subscriptions.models import ConfirmationEmail, Newsletter, RecordedSignUp  # noqa: E402
 
 LISTS, CONSENT = inside_sending.LISTS, inside_sending.CONSENT

@@ -9,7 +9,8 @@ from unittest import mock
 from django.db import connection
 from django.utils import timezone
 
-from subscriptions import dispatch, services
+from subscriptions import services
+from subscriptions.core import dispatch
 from subscriptions.models import (
     ConfirmationEmail,
     Newsletter,

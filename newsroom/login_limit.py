@@ -23,8 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from subscriptions import ratelimit
-from subscriptions.origin import client_key
+from subscriptions.api import client_key, ratelimit
 
 logger = logging.getLogger("newsroom")
 NAMESPACE = ratelimit.ADMIN_LOGIN_NAMESPACE

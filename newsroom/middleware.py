@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from subscriptions.instruments import REQUEST_SECONDS
+from subscriptions.api import REQUEST_SECONDS
 
 from . import bodies
 

@@ -6,7 +6,7 @@ filesystem transport under var/). The app's own settings keep their defaults in
 subscriptions/app_settings.py: this module sets only those the environment sets, and imports
 nothing of the app's (import-linter holds it to that), so what the app derives from its settings
 is derived where the app is: the captcha's Content-Security-Policy sources by the page that shows
-the widget (subscriptions/captcha.py), beat's sweeps and the Redis visibility timeout in
+the widget (subscriptions/guards/captcha.py), beat's sweeps and the Redis visibility timeout in
 newsroom/celery.py, an unknown CAPTCHA_PROVIDER refused by subscriptions/apps.py.
 """
 
@@ -403,7 +403,8 @@ _CSP_DIRECTIVES: dict[str, list[str]] = {
     "object-src": [NONE],
 }
 # The page that shows a captcha's widget adds what it loads to its own response's policy
-# (subscriptions/captcha.py holds each provider's sources): every other page keeps this one.
+# (subscriptions/guards/captcha.py holds each provider's sources): every other page keeps this
+# one.
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
 
 # Permissions-Policy via django-permissions-policy (adamchainz; it validates feature names, so a
@@ -417,8 +418,8 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 
 # CORS (django-cors-headers), for partner front ends only and only on the sign-up endpoints:
 # the POST itself and the fresh form token their pages need before it. Origins not listed get
-# no CORS headers, and subscriptions/origin.py refuses their POSTs (and Origin: null) with 403.
-# No credentials: a sign-up never needs the reader's cookies here.
+# no CORS headers, and subscriptions/guards/origin.py refuses their POSTs (and Origin: null)
+# with 403. No credentials: a sign-up never needs the reader's cookies here.
 CORS_URLS_REGEX = r"^/subscribe/"
 CORS_ALLOWED_ORIGINS = _PARTNER_ORIGINS
 CORS_ALLOW_METHODS = ["POST"]
@@ -444,4 +445,4 @@ AXES_LOCKOUT_CALLABLE = "newsroom.login_limit.axes_lockout"
 # client by its IPV6_CLIENT_PREFIX network), instead of django-ipware's guesses from headers a
 # client can forge. axes stores that key as the attempt's address ("2001:db8:1:2::/64", which
 # PostgreSQL's inet takes), so its lockouts hold across the addresses of one /64.
-AXES_CLIENT_IP_CALLABLE = "subscriptions.origin.client_key"
+AXES_CLIENT_IP_CALLABLE = "subscriptions.api.client_key"

@@ -12,10 +12,8 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control, never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
+from subscriptions.api import DatabaseCollector, EmailPageView, client_ip
 from subscriptions.app_settings import app_settings
-from subscriptions.email_page import EmailPageView
-from subscriptions.origin import client_ip
-from subscriptions.scrape import DatabaseCollector
 
 from .celery import app
 from .devmail import read_html, read_mailbox

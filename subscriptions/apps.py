@@ -12,7 +12,10 @@ class SubscriptionsConfig(AppConfig):
     def ready(self) -> None:
         # Models can't be imported before the registry is ready: this is Django's place for it.
         # (checks registers itself)
-        from . import builtin_kinds, catalog, checks, kinds, receivers  # noqa: PLC0415
+        from . import checks  # noqa: PLC0415
+        from .core import catalog, kinds  # noqa: PLC0415
+        from .sending import builtin_kinds  # noqa: PLC0415
+        from .web import receivers  # noqa: PLC0415
 
         # A setting the app can't work with stops every process (web, worker, command) here.
         checks.refuse_unusable_settings()

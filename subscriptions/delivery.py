@@ -34,10 +34,12 @@ from typing import Any
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.utils import timezone
 
-from . import dispatch, emails, lifecycle, services
+from . import services
 from .app_settings import app_settings
-from .kinds import Kind
+from .core import dispatch, lifecycle
+from .core.kinds import Kind
 from .models import OutboxItem, Suppression
+from .sending import emails
 
 logger = logging.getLogger("subscriptions.tasks")
 

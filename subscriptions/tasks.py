@@ -7,7 +7,9 @@ from dataclasses import asdict
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
-from . import counters, delivery, dispatch, kinds, services
+from . import delivery, services
+from .core import dispatch, kinds
+from .guards import counters
 from .models import ConfirmationEmail
 
 

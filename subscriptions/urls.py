@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import list_views, preference_views, views
+from .web import list_views, preference_views, views
 
 app_name = "subscriptions"
 urlpatterns = [

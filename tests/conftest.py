@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import translation
 
-from subscriptions import catalog, dispatch
-from subscriptions.abuse import reset_limits
 from subscriptions.app_settings import app_settings
+from subscriptions.core import catalog, dispatch
+from subscriptions.guards.abuse import reset_limits
 from subscriptions.models import Newsletter
 
 from .support import metrics

@@ -10,8 +10,8 @@ import time
 import pytest
 from django.core import signing
 
-from subscriptions.abuse import FORM_TOKEN_SALT
 from subscriptions.app_settings import app_settings
+from subscriptions.guards.abuse import FORM_TOKEN_SALT
 from subscriptions.models import ConfirmationEmail, RecordedSignUp, Subscriber, Subscription
 from subscriptions.tasks import send_confirmation
 

@@ -5,8 +5,9 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.test import Client
 
-from subscriptions import services, tokens
+from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.core import tokens
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 
 from .support.helpers import latest_confirmation, preferences_link_for, sign_up

@@ -7,7 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from subscriptions import consent, services, tokens
+from subscriptions import services
+from subscriptions.core import consent, tokens
 from subscriptions.models import Consent, Subscriber, Subscription
 
 from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import URLResolver, get_resolver
 
-from subscriptions import tokens
-from subscriptions.captcha import PROVIDERS
+from subscriptions.core import tokens
+from subscriptions.guards.captcha import PROVIDERS
 
 from .support.clean_process import run_clean
 from .support.helpers import latest_confirmation, sign_up

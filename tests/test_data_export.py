@@ -15,9 +15,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.test import Client
 
-from subscriptions import consent, personal_data, services, tokens
+from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.core import consent, tokens
 from subscriptions.models import DataExportEmail, Subscriber, Subscription
+from subscriptions.privacy import personal_data
 from subscriptions.tasks import send_due
 
 from .support.helpers import confirmed, found, latest_confirmation, sign_up

@@ -11,8 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from subscriptions import admin as subscriptions_admin
-from subscriptions import personal_data, services, tokens
+from subscriptions import services
+from subscriptions.core import tokens
 from subscriptions.models import DataExportEmail, Subscriber
+from subscriptions.privacy import personal_data
 
 from .support.helpers import confirmed, staff_client
 

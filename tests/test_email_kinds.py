@@ -1,4 +1,4 @@
-"""A kind of queued email is declared once (subscriptions.kinds): the sender, /metrics, the
+"""A kind of queued email is declared once (subscriptions.core.kinds): the sender, /metrics, the
 reader's data document, the refusal flow and the admin's records read the declarations, so
 a kind another app declares is sent, counted, listed and shown with no list here to edit."""
 
@@ -10,8 +10,10 @@ from django.contrib import admin
 from django.core import mail
 from django.test.utils import isolate_apps
 
-from subscriptions import kinds, personal_data, services
+from subscriptions import services
+from subscriptions.core import kinds
 from subscriptions.models import DataExportEmail, Subscriber, Subscription
+from subscriptions.privacy import personal_data
 from subscriptions.tasks import send_due_of
 
 from .support.helpers import confirmed

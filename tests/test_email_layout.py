@@ -9,8 +9,9 @@ import pytest
 from django.core import mail
 from django.template.loader import render_to_string
 
-from subscriptions import emails, listmail, services
+from subscriptions import services
 from subscriptions.models import ConfirmationEmail, Subscription
+from subscriptions.sending import emails, listmail
 from subscriptions.tasks import send_due
 
 from .support.helpers import found, latest_confirmation, preferences_link_for, sign_up
@@ -141,7 +142,9 @@ def test_a_list_email_for_many_readers_renders_its_templates_once(newsletters):
         services.confirm(email_id=result.confirmation_email_id)
         subscription = Subscription.objects.get(subscriber__email=f"r{n}@example.com")
         items.append((n, subscription, listmail.welcome_content(subscription, n)))
-    with mock.patch("subscriptions.emails.render_to_string", wraps=render_to_string) as render:
+    with mock.patch(
+        "subscriptions.sending.emails.render_to_string", wraps=render_to_string
+    ) as render:
         sent = listmail.messages(items)
     assert render.call_count == 3  # the subject, the text and the HTML, for all three
     bodies = {message.body for message in sent.values() if message}

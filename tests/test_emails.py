@@ -6,9 +6,10 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from subscriptions import emails, services
+from subscriptions import services
+from subscriptions.core.tokens import make_confirm_token
 from subscriptions.models import ConfirmationEmail, Subscription
-from subscriptions.tokens import make_confirm_token
+from subscriptions.sending import emails
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ import, in any spelling, while the person may still sign up again themselves."""
 import pytest
 from django.core import mail
 
-from subscriptions import bounces, erasure, services
+from subscriptions import services
+from subscriptions.core import bounces
 from subscriptions.models import (
     ConfirmationEmail,
     ErasedInbox,
@@ -12,6 +13,7 @@ from subscriptions.models import (
     Subscriber,
     Suppression,
 )
+from subscriptions.privacy import erasure
 from subscriptions.tasks import send_due
 
 from .support.helpers import GOOD, latest_confirmation, sign_up, staff_client

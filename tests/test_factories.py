@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from subscriptions import services, tally
+from subscriptions import services
+from subscriptions.core import tally
 from subscriptions.models import Newsletter, Status, Subscriber, Subscription
 
 from .support.factories import confirmed_readers

@@ -6,9 +6,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subscriptions import tokens
+from subscriptions.core import tokens
+from subscriptions.guards.validation import InvalidEmail, normalize_email
 from subscriptions.models import Consent, Subscriber, Subscription
-from subscriptions.validation import InvalidEmail, normalize_email
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

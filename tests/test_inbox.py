@@ -9,10 +9,10 @@ from django.db import connection, transaction
 
 from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.guards.validation import inbox_key
 from subscriptions.models import ConfirmationEmail, Inbox, Subscriber
 from subscriptions.services import signup as signup_flow
 from subscriptions.services import signup_plan
-from subscriptions.validation import inbox_key
 
 from .support.helpers import BAD, sign_up
 

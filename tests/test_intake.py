@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscriptions import dispatch, services
-from subscriptions.abuse import reset_limits
+from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.core import dispatch
+from subscriptions.guards.abuse import reset_limits
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,
@@ -171,7 +172,7 @@ def test_many_sign_ups_wake_the_worker_once_per_window_to_run_after_it(
 
     with (
         mock.patch.object(dispatch, "publish", return_value=True) as published,
-        mock.patch("subscriptions.dispatch.time.monotonic", clock),
+        mock.patch("subscriptions.core.dispatch.time.monotonic", clock),
     ):
         dispatch.forget_wake_ups()
         for i in range(5):

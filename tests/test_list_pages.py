@@ -7,10 +7,10 @@ import re
 import pytest
 from django.utils.safestring import mark_safe
 
-from subscriptions import catalog
 from subscriptions.app_settings import app_settings
+from subscriptions.core import catalog
+from subscriptions.core.signals import newsletter_page
 from subscriptions.models import Consent, Newsletter
-from subscriptions.signals import newsletter_page
 
 from .support.helpers import sign_up
 

@@ -7,7 +7,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from subscriptions import services, tokens
+from subscriptions import services
+from subscriptions.core import tokens
 from subscriptions.models import Event, Subscriber, Subscription, WelcomeEmail
 from subscriptions.tasks import send_due
 

@@ -10,17 +10,14 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from subscriptions import services, tokens
+from subscriptions import services
+from subscriptions.core import tokens
 from subscriptions.models import (
     DataExportEmail,
     Subscriber,
     Subscription,
 )
-from subscriptions.preference_forms import (
-    ACTION_ERROR,
-    LANGUAGE_ERROR,
-    LISTS_ERROR,
-)
+from subscriptions.web.preference_forms import ACTION_ERROR, LANGUAGE_ERROR, LISTS_ERROR
 
 from .support.helpers import found, latest_confirmation, sign_up
 from .support.preferences import (

@@ -9,7 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.test import Client
 from django.utils import timezone, translation
 
-from subscriptions import emails, services, tally, tokens
+from subscriptions import services
+from subscriptions.core import tally, tokens
 from subscriptions.models import (
     ConfirmationEmail,
     Event,
@@ -17,11 +18,9 @@ from subscriptions.models import (
     Subscription,
     WelcomeEmail,
 )
-from subscriptions.preference_forms import (
-    LISTS_ERROR,
-    PREFERENCES_WORDING,
-)
+from subscriptions.sending import emails
 from subscriptions.tasks import send_due
+from subscriptions.web.preference_forms import LISTS_ERROR, PREFERENCES_WORDING
 
 from .support.helpers import found, latest_confirmation, sign_up
 from .support.preferences import (

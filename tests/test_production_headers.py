@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
-from subscriptions import tokens
+from subscriptions.core import tokens
 
 from .support.clean_process import production_env, run_clean
 

@@ -13,8 +13,10 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from subscriptions import bounces, erasure, services
+from subscriptions import services
+from subscriptions.core import bounces
 from subscriptions.models import ConfirmationEmail, ProviderEvent, Subscription, Suppression
+from subscriptions.privacy import erasure
 from subscriptions.services import provider_events, provider_intake
 from subscriptions.tasks import apply_provider_events, apply_retention
 

@@ -10,8 +10,8 @@ import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from subscriptions import ratelimit
 from subscriptions.app_settings import app_settings
+from subscriptions.guards import ratelimit
 from subscriptions.models import RateCounter, RecordedSignUp
 from subscriptions.tasks import drop_expired_rate_counters
 

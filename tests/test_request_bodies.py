@@ -13,7 +13,8 @@ import pytest
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import Client
 
-from subscriptions import services, tokens
+from subscriptions import services
+from subscriptions.core import tokens
 from subscriptions.models import RecordedSignUp, Subscription
 
 from .support.helpers import form_token, latest_confirmation, sign_up

@@ -3,7 +3,7 @@ rows it was about are still taken, by one drain, not by a second one beside it."
 
 import threading
 
-from subscriptions import dispatch
+from subscriptions.core import dispatch
 
 
 def test_a_wake_up_during_a_drain_gets_a_second_turn_instead_of_a_second_drain():

@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from subscriptions import dispatch, lifecycle, services
+from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.core import dispatch, lifecycle
 from subscriptions.models import (
     ConfirmationEmail,
     Consent,

@@ -4,7 +4,8 @@ and an editor with the permission can lift it, on the record."""
 import pytest
 from django.core import mail
 
-from subscriptions import bounces, services
+from subscriptions import services
+from subscriptions.core import bounces
 from subscriptions.models import (
     ConfirmationEmail,
     Newsletter,

@@ -10,8 +10,9 @@ from celery import current_app
 from django.core.management import call_command
 from django.utils import timezone
 
-from subscriptions import dispatch, services
+from subscriptions import services
 from subscriptions.app_settings import app_settings
+from subscriptions.core import dispatch
 from subscriptions.delivery import backoff
 from subscriptions.models import ConfirmationEmail, Event, Subscription
 from subscriptions.tasks import send_confirmation, send_due, sweep_outbox

@@ -6,7 +6,8 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from subscriptions import services, tokens
+from subscriptions import services
+from subscriptions.core import tokens
 from subscriptions.models import Event, Subscription
 
 from .support.helpers import latest_confirmation, sign_up

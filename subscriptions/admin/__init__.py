@@ -13,8 +13,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import personal_data, services
+from .. import services
 from ..models import Event, Newsletter, Subscriber, Subscription
+from ..privacy import personal_data
 from .common import NothingToSave, address_column, editor
 from .embed import embed_code
 from .filters import DateRangeFilter

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from .. import lifecycle
-from ..validation import InvalidEmail, normalize_email
+from ..core import lifecycle
+from ..guards.validation import InvalidEmail, normalize_email
 
 
 def editor(request: HttpRequest) -> str:

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
+from ..guards.validation import InvalidEmail, normalize_email
 from ..models import Newsletter, Subscriber
-from ..validation import InvalidEmail, normalize_email
 from .common import editor
 
 REFUSALS = {

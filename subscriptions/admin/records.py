@@ -8,9 +8,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import consent, erasure, kinds, services
+from .. import services
+from ..core import consent, kinds
+from ..guards.validation import inbox_key
 from ..models import Consent, ErasedInbox, ProviderEvent, RecordedSignUp, Suppression
-from ..validation import inbox_key
+from ..privacy import erasure
 from .common import AddressSearch, ReadOnlyAdmin, address_column, editor
 
 

@@ -3,7 +3,7 @@ it necessary, and sent by a worker after commit.
 
 OutboxItem carries what every kind of queued email shares: the lease a send holds, the counts
 and times the retry rules read, and the "claimable" query a sender runs. Each concrete kind
-names itself (metric_kind), and is declared once in the registry (subscriptions/kinds.py),
+names itself (metric_kind), and is declared once in the registry (subscriptions/core/kinds.py),
 which everything that handles every kind reads: the sender, /metrics, the reader's data.
 """
 

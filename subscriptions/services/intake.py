@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from .. import dispatch, tally
 from ..app_settings import app_settings
+from ..core import dispatch, tally
 from ..models import RecordedSignUp
 from .signup import ConsentInput, SignUpEntry, sign_up_many
 

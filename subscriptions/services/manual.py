@@ -15,9 +15,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from .. import consent, erasure, lifecycle
+from ..core import consent, lifecycle
+from ..guards.validation import normalize_email
 from ..models import Newsletter, Status, Subscriber, Subscription, Suppression
-from ..validation import normalize_email
+from ..privacy import erasure
 from .signup import ConsentInput, SignUpEntry, sign_up_many
 from .signup_plan import locked_subscribers
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .. import erasure, lifecycle, tally
 from ..app_settings import app_settings
+from ..core import lifecycle, tally
 from ..models import (
     ConfirmationEmail,
     ErasedInbox,
@@ -21,6 +21,7 @@ from ..models import (
     Subscription,
     Suppression,
 )
+from ..privacy import erasure
 from .provider_intake import apply_now
 from .signup import ConsentInput, sign_up
 from .signup_plan import locked_subscriber

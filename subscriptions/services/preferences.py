@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from .. import lifecycle
+from ..core import lifecycle
 from ..models import (
     RECEIVING,
     Newsletter,

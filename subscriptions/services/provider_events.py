@@ -22,10 +22,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from .. import bounces, lifecycle
 from ..app_settings import app_settings
+from ..core import bounces, lifecycle
+from ..guards.validation import address_key, delivers_every_spelling
 from ..models import RECEIVING, ProviderEvent, Status, Subscriber, Subscription, Suppression
-from ..validation import address_key, delivers_every_spelling
 
 logger = logging.getLogger("subscriptions")
 

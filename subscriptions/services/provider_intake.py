@@ -19,10 +19,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import bounces, dispatch, tally
 from ..app_settings import app_settings
+from ..core import bounces, dispatch, tally
+from ..guards.validation import inbox_key
 from ..models import ProviderEvent
-from ..validation import inbox_key
 from .provider_events import apply_effect
 
 logger = logging.getLogger("subscriptions")

@@ -31,8 +31,8 @@ from django.db import transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .. import lifecycle, tally
 from ..app_settings import app_settings
+from ..core import lifecycle, tally
 from ..models import Inbox, ProviderEvent, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")

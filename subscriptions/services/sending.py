@@ -11,9 +11,10 @@ from typing import TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from .. import dispatch, kinds, lifecycle, outbox, tally
 from ..app_settings import app_settings
+from ..core import dispatch, kinds, lifecycle, tally
 from ..models import ConfirmationEmail, OutboxItem, OutboxState, Status, Subscription
+from ..sending import outbox
 
 logger = logging.getLogger("subscriptions")
 

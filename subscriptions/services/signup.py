@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone, translation
 
-from .. import lifecycle
+from ..core import lifecycle
 from ..models import ConfirmationEmail, Consent, Newsletter, Status, Subscriber, Subscription
 from .sending import queue
 from .signup_plan import Plan, Planned, load_state, locked_subscribers

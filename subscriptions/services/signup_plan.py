@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from .. import lifecycle
 from ..app_settings import app_settings
+from ..core import lifecycle
+from ..guards.validation import address_key, inbox_key
 from ..models import (
     ConfirmationEmail,
     Consent,
@@ -23,7 +24,6 @@ from ..models import (
     Suppression,
     emails_per_inbox,
 )
-from ..validation import address_key, inbox_key
 
 logger = logging.getLogger("subscriptions")
 

@@ -7,11 +7,12 @@ from django import template
 from django.template.context import Context
 from django.urls import reverse
 
-from .. import abuse, captcha, consent
 from ..app_settings import app_settings
-from ..catalog import offered_lists
-from ..forms import FormState
+from ..core import consent
+from ..core.catalog import offered_lists
+from ..guards import abuse, captcha
 from ..models import Newsletter
+from ..web.forms import FormState
 
 register = template.Library()
 

@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from subscriptions import services
+from subscriptions.core.tokens import make_confirm_token, make_unsubscribe_token
 from subscriptions.models import Subscription
-from subscriptions.tokens import make_confirm_token, make_unsubscribe_token
 
 from ..support.browser import (
     READER_SPEED,

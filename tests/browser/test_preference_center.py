@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from subscriptions import services
+from subscriptions.core.tokens import make_confirm_token
 from subscriptions.models import Newsletter, Status, Subscriber, Subscription
-from subscriptions.tokens import make_confirm_token
 
 from ..support.browser import MAIL_WAIT, SCREENSHOTS, SCRIPT_ERRORS, click_mailbox_link
 from ..support.wait import wait_until

@@ -8,7 +8,7 @@ import string
 import pytest
 from playwright.sync_api import Page, expect
 
-from subscriptions import typos
+from subscriptions.guards import typos
 from subscriptions.models import RecordedSignUp, Subscriber
 
 from ..support.browser import MAIL_WAIT, SCREENSHOTS, SCRIPT_ERRORS, email_field, expect_thank_you

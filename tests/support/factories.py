@@ -16,9 +16,9 @@ from itertools import count
 
 from django.utils import timezone
 
-from subscriptions import tally
+from subscriptions.core import tally
+from subscriptions.guards.validation import address_key, inbox_key
 from subscriptions.models import Inbox, Newsletter, Status, Subscriber, Subscription
-from subscriptions.validation import address_key, inbox_key
 
 # Unique addresses across a test run, whatever the tests before made.
 _numbers = count()

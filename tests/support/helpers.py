@@ -10,8 +10,9 @@ from django.contrib.auth.models import Permission, User
 from django.core import signing
 from django.test import Client
 
-from subscriptions import services, tokens
-from subscriptions.abuse import FORM_TOKEN_SALT
+from subscriptions import services
+from subscriptions.core import tokens
+from subscriptions.guards.abuse import FORM_TOKEN_SALT
 from subscriptions.models import ConfirmationEmail, Subscriber
 
 # The answer to every accepted sign-up, whatever became of the address.

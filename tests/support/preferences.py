@@ -6,7 +6,7 @@ import re
 from django.apps import apps
 from django.contrib.sessions.models import Session
 
-from subscriptions import tokens
+from subscriptions.core import tokens
 from subscriptions.models import Subscriber, Subscription
 
 from .helpers import confirmed, found

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from subscriptions import abuse, lifecycle, origin, ratelimit
 from subscriptions.app_settings import app_settings
+from subscriptions.core import lifecycle
+from subscriptions.guards import abuse, origin, ratelimit
 
 
 class Command(BaseCommand):

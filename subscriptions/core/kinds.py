@@ -17,7 +17,7 @@ from typing import Any
 from anymail.message import AnymailMessage
 from django.db.models import QuerySet, prefetch_related_objects
 
-from .models import OutboxItem, Subscriber, Subscription
+from ..models import OutboxItem, Subscriber, Subscription
 
 
 @dataclass(frozen=True)

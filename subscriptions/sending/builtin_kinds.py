@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import translation
 
-from . import emails, kinds, listmail
-from .models import ConfirmationEmail, DataExportEmail, Status, Subscription, WelcomeEmail
+from ..core import kinds
+from ..models import ConfirmationEmail, DataExportEmail, Status, Subscription, WelcomeEmail
+from . import emails, listmail
 
 
 def _confirmation_messages(

@@ -15,7 +15,7 @@ import requests
 from csp.constants import SELF
 from django.http import HttpResponse
 
-from .app_settings import app_settings
+from ..app_settings import app_settings
 
 logger = logging.getLogger("subscriptions.captcha")
 

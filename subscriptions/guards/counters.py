@@ -17,7 +17,7 @@ from django.db.models import F
 from limits.storage import Storage
 from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingWindow
 
-from .models import RateCounter
+from ..models import RateCounter
 
 _TABLE = RateCounter._meta.db_table
 

@@ -6,9 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from .catalog import offered_lists
-from .models import Newsletter
-from .signals import newsletter_page
+from ..core.catalog import offered_lists
+from ..core.signals import newsletter_page
+from ..models import Newsletter
 
 
 # Public and cacheable, like the article page: its form carries no per-visitor token

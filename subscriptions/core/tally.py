@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from django.db import connection
 
-from .models import Tally
+from ..models import Tally
 
 
 def add(counts: Mapping[str, int]) -> None:

@@ -25,11 +25,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from . import instruments
-from .app_settings import app_settings
+from ..app_settings import app_settings
+from ..core.tokens import make_confirm_token, make_data_export_token
+from ..models import ConfirmationEmail, DataExportEmail, Subscription
+from ..stats import instruments
 from .mail import Mail
-from .models import ConfirmationEmail, DataExportEmail, Subscription
-from .tokens import make_confirm_token, make_data_export_token
 
 
 def absolute_url(path: str) -> str:

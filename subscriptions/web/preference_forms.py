@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import RECEIVING, Newsletter, Status, Subscriber, Subscription
+from ..models import RECEIVING, Newsletter, Status, Subscriber, Subscription
 
 # Stored verbatim with the consent of every list a reader adds here (GDPR Art. 7(1)).
 PREFERENCES_WORDING = _(

@@ -4,8 +4,8 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..app_settings import app_settings
 from . import mailbox_providers
-from .app_settings import app_settings
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 forward-path limit, less the angle brackets
 # CR/LF would let an address smuggle headers; any control character is malformed.

@@ -17,8 +17,8 @@ from typing import Any
 from limits import RateLimitItem, parse_many, storage, strategies
 from redis.exceptions import NoScriptError
 
+from ..app_settings import app_settings
 from . import counters
-from .app_settings import app_settings
 
 NAMESPACE = "signup-ip"
 # Failed admin sign-ins per IP (newsroom/login_limit.py, with settings.ADMIN_LOGIN_IP_LIMIT).

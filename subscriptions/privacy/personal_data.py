@@ -19,8 +19,8 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.utils import timezone
 
-from . import consent, kinds
-from .models import (
+from ..core import consent, kinds
+from ..models import (
     Consent,
     Event,
     ProviderEvent,

@@ -15,7 +15,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import abuse, captcha, consent, links, listmail, services, typos
+from .. import services
+from ..core import consent
+from ..core.tokens import check_confirm_token, check_unsubscribe_token
+from ..guards import abuse, captcha, typos
+from ..guards.origin import client_ip, is_cross_site
+from ..guards.validation import printable
+from ..models import ConfirmationEmail, Subscription
+from ..sending import listmail
+from . import links
 from .forms import (
     CAPTCHA_NEEDED,
     FORM_EXPIRED,
@@ -26,10 +34,6 @@ from .forms import (
     over_limit_message,
     success_answer,
 )
-from .models import ConfirmationEmail, Subscription
-from .origin import client_ip, is_cross_site
-from .tokens import check_confirm_token, check_unsubscribe_token
-from .validation import printable
 
 # Each link's token waits in its own cookie (links.py) for the page's button.
 CONFIRM_COOKIE = "confirm_link"

@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
+from ..models import Consent, Event, Newsletter, Status, Subscriber, Subscription
 from . import bounces, tally
-from .models import Consent, Event, Newsletter, Status, Subscriber, Subscription
 
 logger = logging.getLogger("subscriptions")
 

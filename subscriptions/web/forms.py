@@ -18,10 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .app_settings import app_settings
-from .catalog import offered_lists
-from .models import Newsletter
-from .validation import InvalidEmail, normalize_email
+from ..app_settings import app_settings
+from ..core.catalog import offered_lists
+from ..guards.validation import InvalidEmail, normalize_email
+from ..models import Newsletter
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 _UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x20\x7f-\x9f]")

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
-from .app_settings import app_settings
-from .models import OutboxItem, OutboxState
+from ..app_settings import app_settings
+from ..models import OutboxItem, OutboxState
 
 
 def claim(kind: type[OutboxItem], item_id: int, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 
-from .app_settings import app_settings
+from ..app_settings import app_settings
 
 
 def _origin(url: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 
-from .app_settings import app_settings
+from ..app_settings import app_settings
 
 CONFIRM = "subscriptions.confirm"
 UNSUBSCRIBE = "subscriptions.unsubscribe"

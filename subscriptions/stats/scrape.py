@@ -10,8 +10,8 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from . import kinds, tally
-from .models import Newsletter, ProviderEvent, RecordedSignUp, Status, Suppression
+from ..core import kinds, tally
+from ..models import Newsletter, ProviderEvent, RecordedSignUp, Status, Suppression
 
 OUTCOMES = (
     "queued",

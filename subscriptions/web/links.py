@@ -14,10 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import services
-from .app_settings import app_settings
-from .origin import client_ip
-from .tokens import TokenCheck
+from .. import services
+from ..app_settings import app_settings
+from ..core.tokens import TokenCheck
+from ..guards.origin import client_ip
 
 LINK_COOKIE_SALT = "subscriptions.link-cookie"
 LINK_COOKIE_AGE = 3600  # long enough to read the page and press its button

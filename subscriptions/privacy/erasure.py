@@ -8,8 +8,8 @@ rotating SECRET_KEY revokes links, and must not quietly forget whom we erased.
 
 from collections.abc import Iterable
 
-from .models import ErasedInbox, inbox_hash
-from .validation import inbox_key
+from ..guards.validation import inbox_key
+from ..models import ErasedInbox, inbox_hash
 
 __all__ = ["address_hash", "erased_addresses", "inbox_hash"]
 

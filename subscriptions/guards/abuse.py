@@ -32,8 +32,9 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core import signing
 
-from . import captcha, instruments, origin, ratelimit
-from .app_settings import app_settings
+from ..app_settings import app_settings
+from ..stats import instruments
+from . import captcha, origin, ratelimit
 
 logger = logging.getLogger("subscriptions.abuse")
 

@@ -13,11 +13,13 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import links, personal_data, services
-from .app_settings import app_settings
-from .models import Subscriber
+from .. import services
+from ..app_settings import app_settings
+from ..core.tokens import check_data_export_token, check_preferences_token
+from ..models import Subscriber
+from ..privacy import personal_data
+from . import links
 from .preference_forms import ACTION_ERROR, PREFERENCES_WORDING, PreferencesForm, rows
-from .tokens import check_data_export_token, check_preferences_token
 
 PREFERENCES_COOKIE = "preferences_link"
 DATA_EXPORT_COOKIE = "data_export_link"

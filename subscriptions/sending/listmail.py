@@ -29,12 +29,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from .app_settings import app_settings
+from ..app_settings import app_settings
+from ..core.tokens import make_preferences_token, make_unsubscribe_token
+from ..models import Newsletter, Status, Subscription
 from .emails import Parts, absolute_url, marker, render_parts, site
 from .mail import Mail
-from .models import Newsletter, Status, Subscription
 from .plaintext import html_to_text
-from .tokens import make_preferences_token, make_unsubscribe_token
 
 # What an editor's Markdown may become: the formatting the help text promises, nothing else.
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "blockquote"}

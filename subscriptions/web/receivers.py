@@ -16,10 +16,11 @@ from typing import Any
 
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 
-from . import bounces, lifecycle, services
-from .models import Subscription
-from .tokens import check_unsubscribe_token
-from .validation import inbox_key
+from .. import services
+from ..core import bounces, lifecycle
+from ..core.tokens import check_unsubscribe_token
+from ..guards.validation import inbox_key
+from ..models import Subscription
 
 logger = logging.getLogger("subscriptions")
 

@@ -8,8 +8,8 @@ other processes see the change within LISTS_CACHE_SECONDS.
 import threading
 import time
 
-from .app_settings import app_settings
-from .models import Newsletter
+from ..app_settings import app_settings
+from ..models import Newsletter
 
 _lock = threading.Lock()
 _cached: tuple[float, tuple[Newsletter, ...]] | None = None

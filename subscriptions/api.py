@@ -1,0 +1,45 @@
+"""This app's public face: all another app (the project in newsroom/, editions next) imports
+from it, besides the models (`subscriptions.models`, which other apps' models point to while
+the app registry is still loading) and the settings (`subscriptions.app_settings`, which
+newsroom/celery.py reads before Django is set up). Everything else is this app's own, and
+pyproject.toml's "public face" contract holds every other package to this list, so that a
+layer can be rearranged without reading another app.
+
+- The flows, `services`: the only public writers (sign up, confirm, unsubscribe, erase...),
+  and, for a kind of email, `services.queue(Model, rows)` inside the caller's transaction and
+  `services.record_refused` when the provider refuses an address.
+- Sending: declaring a kind of queued email (`Kind`, `register_kind`, from an AppConfig's
+  ready()) and composing list mail (`ListContent`, `compose_list_mail`), which carries every
+  list's headers, sender and unsubscribe links; `EmailPageView` shows an email's HTML part.
+- Hooks: `newsletter_page`, to add to a list's sign-up page (README "Adding a kind of email").
+- What the project's own middleware and views share with this app: where a request comes from
+  (`client_ip`, `client_key`), the per-IP limits (`ratelimit`), and what /metrics shows
+  (`REQUEST_SECONDS`, `DatabaseCollector`).
+"""
+
+from . import services
+from .core.kinds import Kind
+from .core.kinds import register as register_kind
+from .core.signals import newsletter_page
+from .guards import ratelimit
+from .guards.origin import client_ip, client_key
+from .sending.listmail import ListContent
+from .sending.listmail import messages as compose_list_mail
+from .stats.instruments import REQUEST_SECONDS
+from .stats.scrape import DatabaseCollector
+from .web.email_page import EmailPageView
+
+__all__ = [
+    "REQUEST_SECONDS",
+    "DatabaseCollector",
+    "EmailPageView",
+    "Kind",
+    "ListContent",
+    "client_ip",
+    "client_key",
+    "compose_list_mail",
+    "newsletter_page",
+    "ratelimit",
+    "register_kind",
+    "services",
+]
