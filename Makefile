@@ -1,8 +1,8 @@
 # Two commands: `make run` and `make test`. Everything else here serves them, but for
-# `make install-runtime`, which production runs instead of `make install` (README "Production
-# deployment"): the runtime lock alone, so pytest, Playwright, mypy and ruff never reach the
-# servers. requirements-dev.lock is that lock plus the dev extra, at the same versions (it is
-# compiled with requirements.lock as constraints; the header of each says how).
+# `make install-runtime`, which production runs instead of `make install` (docs/operations.md
+# "Production deployment"): the runtime lock alone, so pytest, Playwright, mypy and ruff never
+# reach the servers. requirements-dev.lock is that lock plus the dev extra, at the same versions
+# (it is compiled with requirements.lock as constraints; the header of each says how).
 PYTHON ?= python3
 PORT ?= 8000
 VENV := .venv
@@ -52,8 +52,8 @@ install: $(STAMP)
 install-runtime: $(RUNTIME_STAMP)
 
 # Runs the web server, two Celery workers (confirmations on their own, everything else on the
-# other: README "Workers") and beat under supervisord, which restarts any of them that exits
-# (a Celery worker can die when its broker does). Ctrl-C stops them all.
+# other: docs/operations.md "Workers") and beat under supervisord, which restarts any of them
+# that exits (a Celery worker can die when its broker does). Ctrl-C stops them all.
 run: install dev-env
 	@mkdir -p $(VAR_DIR)
 	@rm -rf $(VAR_DIR)/prometheus  # per-process metric files of an earlier run

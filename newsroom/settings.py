@@ -320,7 +320,8 @@ CELERY_RESULT_BACKEND = None
 # welcome, data_export; newsroom/celery.py routes send_due_of by its argument), so a backlog of
 # one kind never waits in front of another. The confirmation queue also takes what leads to a
 # confirmation (process_sign_ups) and beat's sweep, and only a worker of its own consumes it
-# (README "Workers"). "email" is where older releases queued send_due and send_confirmation.
+# (docs/operations.md "Workers"). "email" is where older releases queued send_due and
+# send_confirmation.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name) for name in ("default", "email", "confirmation", "welcome", "data_export")

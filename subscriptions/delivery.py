@@ -7,13 +7,13 @@ exponential backoff and jitter for SEND_RETRY_WINDOW: the row keeps its claim un
 wake-up due at that time sends it again. A refused address and our own misconfiguration are
 never retried.
 
-The guarantee, for every kind (README "Delivery guarantee"): at least once. A provider keeps
-a message once it has read the request, and we learn so only from its answer, so a row it
-kept that we never recorded as sent (the worker killed before `_finish` recorded its batch, a
-call that timed out or lost its connection) is sent again when its claim lapses or its retry
-comes. A killed worker doubles at most the rows it had handed to the provider and not yet
-recorded: two batches per sending task. A lost confirmation loses a reader, a second copy
-costs little; welcome and data-export emails, and editions next, make the same choice.
+The guarantee, for every kind (docs/architecture.md "Delivery guarantee"): at least once. A
+provider keeps a message once it has read the request, and we learn so only from its answer, so
+a row it kept that we never recorded as sent (the worker killed before `_finish` recorded its
+batch, a call that timed out or lost its connection) is sent again when its claim lapses or its
+retry comes. A killed worker doubles at most the rows it had handed to the provider and not yet
+recorded: two batches per sending task. A lost confirmation loses a reader, a second copy costs
+little; welcome and data-export emails, and editions next, make the same choice.
 
 Each kind of row is declared once (kinds.Kind): whose inbox each row is for and how to compose
 its messages; a refused address goes through the one refusal flow (services.record_refused),

@@ -1,7 +1,7 @@
 """Fault injection: a reader gets every confirmation and welcome email at least once, whatever
 fails, and a second copy only of a call whose answer we never heard (a worker killed mid-call,
-a call that timed out): at most the killed worker's calls in flight (README, "Delivery
-guarantee"). The fake provider keeps a message once it has read it, as real ones do.
+a call that timed out): at most the killed worker's calls in flight (docs/architecture.md,
+"Delivery guarantee"). The fake provider keeps a message once it has read it, as real ones do.
 
 Real processes only (gunicorn, `celery worker`, `celery beat`), never eager mode. The broker is
 REDIS_URL when set (.ci/run), else kombu's filesystem transport; the broker-outage test starts

@@ -22,7 +22,7 @@ def claim(kind: type[OutboxItem], item_id: int, now: datetime) -> bool:
     A single conditional UPDATE, so two deliveries of one task, or a task and the sweeper,
     can't both win. The claim lapses after SEND_LEASE, so a worker that died releases it by
     itself, and the next sender sends the row again: if the provider had already kept it, the
-    reader gets it twice (at least once; README "Delivery guarantee").
+    reader gets it twice (at least once; docs/architecture.md "Delivery guarantee").
     """
     claimed = (
         kind.objects.claimable(now=now)

@@ -148,8 +148,8 @@ def record_sent_many(
     """Close the rows the provider accepted, with its message id for each, in one UPDATE.
 
     Until this commits, a row the provider already kept is still claimed, not sent: a sender
-    that dies first leaves it to be sent again once the claim lapses (at least once; README
-    "Delivery guarantee")."""
+    that dies first leaves it to be sent again once the claim lapses (at least once;
+    docs/architecture.md "Delivery guarantee")."""
     if message_ids:
         outbox.record_sent_many(kind, message_ids, now or timezone.now())
         _count(kind, "sent", len(message_ids))

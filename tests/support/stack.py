@@ -27,7 +27,8 @@ from .wait import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 IN_CI = os.environ.get("CI") == "true"
-# The queues of the two workers `make run` and the systemd units start (README "Workers").
+# The queues of the two workers `make run` and the systemd units start (docs/operations.md
+# "Workers").
 CONFIRMATION_QUEUES = "confirmation"
 GENERAL_QUEUES = "welcome,data_export,default,email"
 EVERY_QUEUE = f"{CONFIRMATION_QUEUES},{GENERAL_QUEUES}"
