@@ -11,6 +11,11 @@ layer can be rearranged without reading another app.
 - Sending: declaring a kind of queued email (`Kind`, `register_kind`, from an AppConfig's
   ready()) and composing list mail (`ListContent`, `compose_list_mail`), which carries every
   list's headers, sender and unsubscribe links; `EmailPageView` shows an email's HTML part.
+- An editor's Markdown as list mail renders it: `render_markdown` with a `MarkdownPolicy` of
+  the kind's own (the welcome email's is `WELCOME_MARKDOWN`), and `html_to_text`, the text
+  part read from that sanitised HTML (editions render their bodies with both).
+- The actors a history records (`editor_actor(username)`, `SYSTEM_ACTOR`), so another app's
+  history names people as subscriptions' does.
 - Hooks: `newsletter_page`, to add to a list's sign-up page (README "Adding a kind of email").
 - What the project's own middleware and views share with this app: where a request comes from
   (`client_ip`, `client_key`), the per-IP limits (`ratelimit`), and what /metrics shows
@@ -20,26 +25,35 @@ layer can be rearranged without reading another app.
 from . import services
 from .core.kinds import Kind
 from .core.kinds import register as register_kind
+from .core.lifecycle import SYSTEM as SYSTEM_ACTOR
+from .core.lifecycle import editor as editor_actor
 from .core.signals import newsletter_page
 from .guards import ratelimit
 from .guards.origin import client_ip, client_key
-from .sending.listmail import ListContent
+from .sending.listmail import WELCOME_MARKDOWN, ListContent, MarkdownPolicy, render_markdown
 from .sending.listmail import messages as compose_list_mail
+from .sending.plaintext import html_to_text
 from .stats.instruments import REQUEST_SECONDS
 from .stats.scrape import DatabaseCollector
 from .web.email_page import EmailPageView
 
 __all__ = [
     "REQUEST_SECONDS",
+    "SYSTEM_ACTOR",
+    "WELCOME_MARKDOWN",
     "DatabaseCollector",
     "EmailPageView",
     "Kind",
     "ListContent",
+    "MarkdownPolicy",
     "client_ip",
     "client_key",
     "compose_list_mail",
+    "editor_actor",
+    "html_to_text",
     "newsletter_page",
     "ratelimit",
     "register_kind",
+    "render_markdown",
     "services",
 ]

@@ -16,7 +16,7 @@ Whatever the kind, a list message:
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from functools import lru_cache
@@ -40,6 +40,24 @@ from .plaintext import html_to_text
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 LINK_SCHEMES = {"https", "http", "mailto"}
+
+
+@dataclass(frozen=True, eq=False)
+class MarkdownPolicy:
+    """What a kind of email lets an editor's Markdown become, as nh3 keeps it: the welcome
+    email's few tags (WELCOME_MARKDOWN), or an edition's more. Compared by identity, so each
+    policy is a module's constant and render_markdown's cache keeps one entry per text."""
+
+    tags: frozenset[str]
+    attributes: Mapping[str, frozenset[str]]
+    url_schemes: frozenset[str]
+
+
+WELCOME_MARKDOWN = MarkdownPolicy(
+    tags=frozenset(ALLOWED_TAGS),
+    attributes={tag: frozenset(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=frozenset(LINK_SCHEMES),
+)
 
 
 @dataclass(frozen=True)
@@ -167,15 +185,17 @@ def _shared_parts(
 
 
 @lru_cache(maxsize=128)
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, policy: MarkdownPolicy = WELCOME_MARKDOWN) -> str:
     """An editor's text as HTML: Python-Markdown for the formatting, then nh3 (the ammonia
-    sanitiser) keeps only ALLOWED_TAGS, so no script, style or tracking pixel gets through."""
+    sanitiser) keeps only the policy's tags, attributes and URL schemes, so no script, style,
+    event attribute or `javascript:` link gets through (and, for the welcome email's policy,
+    no image: no tracking pixel)."""
     html = markdown.markdown(text, output_format="html")
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=LINK_SCHEMES,
+        tags=set(policy.tags),
+        attributes={tag: set(names) for tag, names in policy.attributes.items()},
+        url_schemes=set(policy.url_schemes),
         link_rel="noopener noreferrer",
     )
 

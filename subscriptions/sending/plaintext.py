@@ -5,7 +5,8 @@ Python-Markdown has no text output, and html2text is GPL. This reads the HTML th
 already cleaned (listmail.render_markdown) with the standard library's html.parser, so the
 text part says exactly what the HTML part shows: what nh3 dropped (a `<script>` and its
 text) is not here either, and no Markdown syntax is left to read. It knows the few tags an
-editor's text may become (listmail.ALLOWED_TAGS); any other tag passes its text through.
+editor's text may become (listmail.ALLOWED_TAGS, and an edition's images and rules); any
+other tag passes its text through.
 """
 
 from html.parser import HTMLParser
@@ -48,6 +49,12 @@ class _TextWriter(HTMLParser):
             self._marker = self._next_marker()
         elif tag == "blockquote":
             self._quotes += 1
+        elif tag == "img" and (alt := dict(attrs).get("alt")):
+            # What the image shows, as its description says it (an edition's images have one).
+            self._inline.append(f"[{alt}]")
+        elif tag == "hr":
+            self._inline.append("* * *")
+            self._flush()
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._links:
