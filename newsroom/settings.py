@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "subscriptions",
+    # After subscriptions: it builds on that app's public face (subscriptions/api.py).
+    "editions",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,109 @@
+"""An edition of a list (one issue of a newsletter) and its history.
+
+Writes happen only in the flows (services.py): the status moves only along TRANSITIONS, and
+each move appends an EditionEvent naming its actor, as subscriptions' lifecycle does for a
+subscription (a history of its own: subscriptions' Event belongs to a subscription).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.models import Newsletter
+
+
+class EditionStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SCHEDULED = "scheduled", _("scheduled")
+    SENDING = "sending", _("sending")
+    PAUSED = "paused", _("paused")
+    SENT = "sent", _("sent")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# Where each status may go. Only drafts exist so far; the send, the schedule and their pause
+# and cancel (later steps) move along these and no other way. Sent and cancelled are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    EditionStatus.DRAFT: frozenset({EditionStatus.SCHEDULED, EditionStatus.SENDING}),
+    EditionStatus.SCHEDULED: frozenset(
+        {EditionStatus.DRAFT, EditionStatus.SENDING, EditionStatus.CANCELLED}
+    ),
+    EditionStatus.SENDING: frozenset({EditionStatus.PAUSED, EditionStatus.SENT}),
+    EditionStatus.PAUSED: frozenset({EditionStatus.SENDING, EditionStatus.CANCELLED}),
+    EditionStatus.SENT: frozenset(),
+    EditionStatus.CANCELLED: frozenset(),
+}
+
+# Inboxes show about 40 to 130 characters of it after the subject.
+PREHEADER_MAX = 150
+
+
+class Edition(models.Model):
+    newsletter = models.ForeignKey(
+        Newsletter, on_delete=models.PROTECT, related_name="editions", verbose_name=_("list")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    preheader = models.CharField(
+        _("preheader"),
+        max_length=PREHEADER_MAX,
+        blank=True,
+        help_text=_("The line inboxes show after the subject. Optional; keep it short."),
+    )
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "Markdown: paragraphs, **bold**, *italics*, # headings, > quotes, lists, "
+            "[links](https://…), --- for a rule and ![what the image shows](https://…) "
+            "for an image (https only, with its description)."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=EditionStatus.choices, default=EditionStatus.DRAFT
+    )
+    # Kept when the editor's account goes: the edition and its history outlive it.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("edition")
+        verbose_name_plural = _("editions")
+        permissions = [("send_edition", _("Can send an edition"))]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class EditionEvent(models.Model):
+    """Append-only history: one row per status move of an edition."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20)
+    at = models.DateTimeField(_("at"))
+    # "editor:<username>" or "system", as subscriptions' history names them
+    actor = models.CharField(_("actor"), max_length=200)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("edition event")
+        verbose_name_plural = _("edition events")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status} by {self.actor}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Edition events are append-only.")
+        super().save(*args, **kwargs)
