@@ -76,7 +76,10 @@ class Defaults:
     # read: on reader pages; on the admin (its change forms and bulk actions, never a file); on
     # the provider webhooks (a batch of events, or inbound mail with its attachments).
     READER_MAX_BODY: int = 32 * 1024
-    ADMIN_MAX_BODY: int = 256 * 1024
+    # An edition's body may render to 100 KB of HTML; in Ukrainian, its Markdown posted
+    # percent-encoded is about three times that (each Cyrillic letter: two bytes, six
+    # characters). 1 MiB lets a body well over the limit reach the form's message, not a 413.
+    ADMIN_MAX_BODY: int = 1024 * 1024
     WEBHOOK_MAX_BODY: int = 10 * 1024 * 1024
     # The only views that accept file parts, by URL name (e.g. "admin:<app>_<model>_import"),
     # and the cap of their bodies. Every other page refuses a file with a 400.

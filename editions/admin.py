@@ -1,0 +1,122 @@
+"""Editors' admin for editions: an entry point. Editors write drafts here (the list, subject,
+preheader and Markdown body); the status, the author and the times are read-only, and every
+write goes through the flows (services.py), which record who did what.
+
+Editing a draft needs only the model's change permission. "Can send an edition"
+(`editions.send_edition`) is declared on the model for the actions that send: the test send,
+then the real send, scheduling, pausing and cancelling, each declaring it as the subscriber
+admin's actions declare theirs. None exists yet in this step, so nothing checks it yet.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.models import Newsletter
+
+from . import services
+from .body import HTML_LIMIT, HTML_WARN, Rendered, render
+from .models import Edition, EditionEvent, EditionStatus
+
+WRITTEN = ("newsletter", "subject", "preheader", "body")
+
+
+class EditionForm(forms.ModelForm):
+    rendered: Rendered | None = None  # the body as rendered by clean_body, for the warnings
+
+    class Meta:
+        model = Edition
+        fields = WRITTEN
+        error_messages = {
+            "subject": {"required": _("An edition needs a subject.")},
+            "body": {"required": _("An edition needs a body: write it in Markdown.")},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["newsletter"]
+        # Active lists; a draft of a list since switched off keeps its own list on offer.
+        current = Q(pk=self.instance.newsletter_id) if self.instance.newsletter_id else Q()
+        field.queryset = Newsletter.objects.filter(Q(is_active=True) | current)  # type: ignore[attr-defined]
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"]
+        rendered = render(body)
+        if not rendered.text.strip():
+            raise ValidationError(
+                _("This body shows nothing once formatted. Write the edition's text.")
+            )
+        if rendered.html_bytes > HTML_LIMIT:
+            raise ValidationError(
+                _(
+                    "This edition's email would be %(size)d KB of HTML, over %(limit)d KB: "
+                    "Gmail clips a longer email and hides its unsubscribe link. Shorten it, "
+                    "or split it into two editions."
+                ),
+                params={"size": rendered.html_bytes // 1000, "limit": HTML_LIMIT // 1000},
+            )
+        self.rendered = rendered
+        return body
+
+
+class EditionEventInline(admin.TabularInline):
+    model = EditionEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "from_status", "to_status", "actor")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    form = EditionForm
+    list_display = ["subject", "newsletter", "status", "author", "changed_at"]
+    list_filter = ["status", "newsletter"]
+    search_fields = ["subject"]
+    list_select_related = ["newsletter", "author"]
+    fields = [*WRITTEN, "status", "author", "created_at", "changed_at", "sent_at"]
+    readonly_fields = ["status", "author", "created_at", "changed_at", "sent_at"]
+    inlines = [EditionEventInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Edition | None = None) -> bool:
+        # Only a draft's words change; anything further along is shown read-only.
+        if obj is not None and obj.status != EditionStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Edition | None = None) -> bool:
+        # A draft may go; an edition that was scheduled or sent keeps its record.
+        if obj is not None and obj.status != EditionStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Edition, form: Any, change: bool) -> None:
+        written = {name: form.cleaned_data[name] for name in WRITTEN}
+        if change:
+            saved = services.update_draft(edition=obj, **written)
+        else:
+            author = request.user if request.user.is_authenticated else None
+            saved = services.create_draft(author=author, **written)
+        # The admin's log entry and redirect read the object it handed over.
+        obj.pk, obj.author, obj._state.adding = saved.pk, saved.author, False
+        self._warn(request, form.rendered)
+
+    def _warn(self, request: HttpRequest, rendered: Rendered | None) -> None:
+        if rendered is None:
+            return
+        for warning in rendered.warnings:
+            self.message_user(request, warning, messages.WARNING)
+        if rendered.html_bytes > HTML_WARN:
+            message = _(
+                "This edition's email is %(size)d KB of HTML, near the %(limit)d KB Gmail "
+                "shows before clipping it."
+            ) % {"size": rendered.html_bytes // 1000, "limit": HTML_LIMIT // 1000}
+            self.message_user(request, message, messages.WARNING)
