@@ -59,6 +59,7 @@ run: install dev-env
 	@rm -rf $(VAR_DIR)/prometheus  # per-process metric files of an earlier run
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py load_demo
+	DEBUG=1 VAR_DIR=$(VAR_DIR) $(BIN)/python manage.py load_demo_editions
 	@echo ""
 	@echo "  Article page:  http://127.0.0.1:$(PORT)/"
 	@echo "  Dev mailbox:   http://127.0.0.1:$(PORT)/dev/mailbox/"
