@@ -15,13 +15,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.formats import localize
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from subscriptions.models import Newsletter
 
 from . import services
 from .body import HTML_LIMIT, HTML_WARN, Rendered, render
-from .models import Edition, EditionEvent, EditionStatus
+from .models import Edition, EditionStatus
 
 WRITTEN = ("newsletter", "subject", "preheader", "body")
 
@@ -64,17 +67,6 @@ class EditionForm(forms.ModelForm):
         return body
 
 
-class EditionEventInline(admin.TabularInline):
-    model = EditionEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("at", "from_status", "to_status", "actor")
-    fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Edition)
 class EditionAdmin(admin.ModelAdmin):
     form = EditionForm
@@ -82,9 +74,8 @@ class EditionAdmin(admin.ModelAdmin):
     list_filter = ["status", "newsletter"]
     search_fields = ["subject"]
     list_select_related = ["newsletter", "author"]
-    fields = [*WRITTEN, "status", "author", "created_at", "changed_at", "sent_at"]
-    readonly_fields = ["status", "author", "created_at", "changed_at", "sent_at"]
-    inlines = [EditionEventInline]
+    fields = [*WRITTEN, "status", "author", "created_at", "changed_at", "sent_at", "history"]
+    readonly_fields = ["status", "author", "created_at", "changed_at", "sent_at", "history"]
 
     def has_change_permission(self, request: HttpRequest, obj: Edition | None = None) -> bool:
         # Only a draft's words change; anything further along is shown read-only.
@@ -97,6 +88,20 @@ class EditionAdmin(admin.ModelAdmin):
         if obj is not None and obj.status != EditionStatus.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("history"))
+    def history(self, obj: Edition) -> SafeString:
+        # Read-only text, not an inline: there is nothing in it to post back.
+        if obj.pk is None:
+            return mark_safe("")
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} → {} · {}",
+            (
+                (localize(e.at), e.from_status or "∅", e.to_status, e.actor)
+                for e in obj.events.all()
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: Edition, form: Any, change: bool) -> None:
         written = {name: form.cleaned_data[name] for name in WRITTEN}
