@@ -42,7 +42,9 @@ class EditionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["newsletter"]
+        field = self.fields.get("newsletter")  # absent where the edition is read-only
+        if field is None:
+            return
         # Active lists; a draft of a list since switched off keeps its own list on offer.
         current = Q(pk=self.instance.newsletter_id) if self.instance.newsletter_id else Q()
         field.queryset = Newsletter.objects.filter(Q(is_active=True) | current)  # type: ignore[attr-defined]

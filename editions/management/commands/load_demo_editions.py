@@ -18,7 +18,7 @@ DEMO_LIST = "explaining-ukraine"
 DEMO_SUBJECT = "Why Kyiv's metro stations are also shelters"
 DEMO_PREHEADER = "Built deep in the 1960s, they hold thousands of people on a night of alerts."
 DEMO_BODY = """\
-## Sixty metres under the Dnipro
+## A hundred metres down
 
 Arsenalna, on Kyiv's red line, is one of the deepest metro stations in the world. On a night \
 of air-raid alerts its platforms fill with families, their dogs and their homework.
