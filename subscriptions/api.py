@@ -1,4 +1,4 @@
-"""This app's public face: all another app (the project in newsroom/, editions next) imports
+"""This app's public face: all another app (the project in newsroom/, editions/) imports
 from it, besides the models (`subscriptions.models`, which other apps' models point to while
 the app registry is still loading) and the settings (`subscriptions.app_settings`, which
 newsroom/celery.py reads before Django is set up). Everything else is this app's own, and
