@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -100,7 +101,7 @@ class EditionAdmin(admin.ModelAdmin):
             mark_safe("<br>"),
             "{} · {} → {} · {}",
             (
-                (localize(e.at), e.from_status or "∅", e.to_status, e.actor)
+                (localize(timezone.localtime(e.at)), e.from_status or "∅", e.to_status, e.actor)
                 for e in obj.events.all()
             ),
         )

@@ -2,9 +2,12 @@
 (issue 24)."""
 
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils import timezone
+from django.utils.formats import localize
 
 from editions.models import Edition, EditionEvent, EditionStatus
 
@@ -126,3 +129,14 @@ def test_an_edition_past_draft_is_shown_read_only(editor_client, newsletters):
     assert response.status_code == 403
     edition.refresh_from_db()
     assert edition.subject == "Metro shelters"
+
+
+def test_the_history_shows_its_times_in_the_admins_zone_as_the_dates_beside_it(
+    editor_client, newsletters, settings
+):
+    settings.TIME_ZONE = "Europe/Kyiv"  # two or three hours from UTC: a UTC time shows
+    post_as_a_browser(editor_client, ADD, fields(newsletters["daily"]))
+    edition = Edition.objects.get()
+    page = editor_client.get(f"/admin/editions/edition/{edition.pk}/change/").content.decode()
+    kyiv = timezone.localtime(edition.events.get().at, ZoneInfo("Europe/Kyiv"))
+    assert f"{localize(kyiv)} · ∅ → draft" in page
