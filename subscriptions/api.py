@@ -16,6 +16,7 @@ layer can be rearranged without reading another app.
   part read from that sanitised HTML (editions render their bodies with both).
 - The actors a history records (`editor_actor(username)`, `SYSTEM_ACTOR`), so another app's
   history names people as subscriptions' does.
+- `DemoCommand`: the base of a command that writes demo data (refused with DEBUG off).
 - Hooks: `newsletter_page`, to add to a list's sign-up page (README "Adding a kind of email").
 - What the project's own middleware and views share with this app: where a request comes from
   (`client_ip`, `client_key`), the per-IP limits (`ratelimit`), and what /metrics shows
@@ -30,6 +31,7 @@ from .core.lifecycle import editor as editor_actor
 from .core.signals import newsletter_page
 from .guards import ratelimit
 from .guards.origin import client_ip, client_key
+from .management.demo import DemoCommand
 from .sending.listmail import WELCOME_MARKDOWN, ListContent, MarkdownPolicy, render_markdown
 from .sending.listmail import messages as compose_list_mail
 from .sending.plaintext import html_to_text
@@ -42,6 +44,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "WELCOME_MARKDOWN",
     "DatabaseCollector",
+    "DemoCommand",
     "EmailPageView",
     "Kind",
     "ListContent",

@@ -3,12 +3,12 @@ after load_demo, which creates the list). Its own command, so subscriptions' loa
 imports editions. Run again, it adds nothing: the draft is found by its list and subject.
 """
 
-from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from subscriptions.api import DemoCommand
 from subscriptions.models import Newsletter
 
 from ... import services
@@ -35,13 +35,8 @@ Read the whole story [on our site](https://example.org/explaining-ukraine/metro-
 """
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Add the demo draft edition of Explaining Ukraine, unless it is there already."
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "--force", action="store_true", help="Run even with DEBUG off (not in production)."
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:

@@ -5,12 +5,12 @@ overwrote a real list's name. And it refuses to run with DEBUG off unless forced
 forces it, on its own scratch database).
 """
 
-from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from subscriptions.management.demo import DemoCommand
 from subscriptions.models import Newsletter
 
 DEMO_LISTS = [
@@ -72,13 +72,8 @@ WELCOME = {
 }
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Create the demo newsletters that are missing; existing lists are left untouched."
-
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument(
-            "--force", action="store_true", help="Run even with DEBUG off (not in production)."
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
