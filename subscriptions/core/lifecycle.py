@@ -58,16 +58,14 @@ def transition_many(
     if not subscriptions:
         return
     before = [s.status if s.pk else "" for s in subscriptions]
-    fields = ["status", "status_changed_at", _TIMESTAMP_FIELD[to]]
-    if to == Status.UNDELIVERABLE:
-        fields.append("undeliverable_reason")
+    values = _changes(to, detail, now)
     for subscription in subscriptions:
-        _apply(subscription, to, detail, now)
-    if saved := [s for s in subscriptions if s.pk]:
+        for field, value in values.items():
+            setattr(subscription, field, value)
+    if saved := [s.pk for s in subscriptions if s.pk]:
         # Every row gets the same values: one plain UPDATE. bulk_update would build a CASE per
         # field and row, which took a third of a sign-up batch's time in the worker.
-        values = {field: getattr(saved[0], field) for field in fields}
-        Subscription.objects.filter(pk__in=[s.pk for s in saved]).update(**values)
+        Subscription.objects.filter(pk__in=saved).update(**values)
     if new := [s for s in subscriptions if not s.pk]:
         Subscription.objects.bulk_create(new)
     Event.objects.bulk_create(
@@ -113,12 +111,16 @@ def _moves(subscriptions: Sequence[Subscription], before: list[str], to: Status)
     return moves
 
 
-def _apply(subscription: Subscription, to: Status, detail: str, now: datetime) -> None:
-    subscription.status = to
-    subscription.status_changed_at = now
-    setattr(subscription, _TIMESTAMP_FIELD[to], now)
+def _changes(to: Status, detail: str, now: datetime) -> dict[str, object]:
+    """The fields a move to `to` sets, the same on every row it moves."""
+    values: dict[str, object] = {
+        "status": to,
+        "status_changed_at": now,
+        _TIMESTAMP_FIELD[to]: now,
+    }
     if to == Status.UNDELIVERABLE:
-        subscription.undeliverable_reason = detail
+        values["undeliverable_reason"] = detail
+    return values
 
 
 def _log(subscription: Subscription, from_status: str, to: Status, actor: str) -> None:

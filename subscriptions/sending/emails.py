@@ -125,14 +125,8 @@ def confirmation_message(
     )
     link = absolute_url(reverse("subscriptions:confirm_link", args=[token]))
     message = build_mail(parts.filled({"email": address, "confirm_url": link}), to=address)
-    # anymail passes these to the provider, so its logs and webhooks tie back to our rows.
     # The metadata key predates the model's rename; messages already sent carry it.
-    message.tags = ["confirmation"]
-    message.metadata = {"confirmation_request": str(confirmation.pk)}
-    # Click tracking rewrites links; the confirm link must reach us unaltered.
-    message.track_clicks = False
-    message.track_opens = False
-    return message
+    return _untracked(message, "confirmation", {"confirmation_request": str(confirmation.pk)})
 
 
 def data_export_message(export: DataExportEmail) -> AnymailMessage:
@@ -145,9 +139,16 @@ def data_export_message(export: DataExportEmail) -> AnymailMessage:
     message = build_mail(
         render_parts("subscriptions/email/data_export", context), export.subscriber.email
     )
-    message.tags = ["data_export"]
-    message.metadata = {"data_export": str(export.pk)}
     # The link opens the reader's whole record: it must not pass through a tracking redirect.
+    return _untracked(message, "data_export", {"data_export": str(export.pk)})
+
+
+def _untracked(message: AnymailMessage, tag: str, metadata: dict[str, str]) -> AnymailMessage:
+    """A message whose one link is the reader's own: tagged, and tied to our row by metadata
+    (anymail passes both to the provider, so its logs and webhooks lead back to us), with
+    click and open tracking off, since a tracking redirect would rewrite that link."""
+    message.tags = [tag]
+    message.metadata = metadata
     message.track_clicks = False
     message.track_opens = False
     return message
