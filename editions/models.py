@@ -55,8 +55,9 @@ class Edition(models.Model):
         _("body"),
         help_text=_(
             "Markdown: paragraphs, **bold**, *italics*, # headings, > quotes, lists, "
-            "[links](https://…), --- for a rule and ![what the image shows](https://…) "
-            "for an image (https only, with its description)."
+            "[links](https://…), --- for a rule, ![what the image shows](https://…) "
+            "for an image (https only, with its description) and "
+            "[Support our reporting](https://…){.button} for a button."
         ),
     )
     status = models.CharField(

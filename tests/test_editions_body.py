@@ -1,7 +1,10 @@
 """An edition's body as readers get it: every formatting an editor may use, and nothing that
 could run, track or hide (issue 24)."""
 
+import re
+
 from editions.body import render
+from subscriptions.api import WELCOME_MARKDOWN, render_markdown
 
 FULL = """\
 # A heading
@@ -21,6 +24,8 @@ A paragraph between the lists.
 2. second
 
 ---
+
+[Support our reporting](https://example.org/donate?a=1&b=2){.button}
 
 ![Kyiv's Arsenalna station at night](https://example.org/arsenalna.jpg)
 """
@@ -45,7 +50,7 @@ HOSTILE = """\
 
 def test_every_allowed_element_reaches_the_html():
     html = render(FULL).html
-    for element in ("<h1>", "<h2>", "<strong>", "<em>", "<blockquote>", "<ul>", "<ol>", "<hr>"):
+    for element in ("<h1 ", "<h2 ", "<strong>", "<em>", "<blockquote ", "<ul>", "<ol>", "<hr "):
         assert element in html
     assert '<a href="https://example.org/story?a=1&amp;b=2"' in html
     assert '<img src="https://example.org/arsenalna.jpg" alt="Kyiv' in html
@@ -60,6 +65,7 @@ def test_the_text_part_reads_every_element_without_markdown():
     assert "- one\n- two" in text
     assert "1. first\n2. second" in text
     assert "* * *" in text
+    assert "Support our reporting (https://example.org/donate?a=1&b=2)" in text
     assert "[Kyiv's Arsenalna station at night]" in text
     assert "**" not in text and "](" not in text
 
@@ -86,3 +92,65 @@ def test_an_image_without_https_or_a_description_is_left_out_and_the_editor_told
 
 def test_a_body_with_only_good_images_has_no_warnings():
     assert render(FULL).warnings == ()
+
+
+BRACES = """\
+# A heading {.button}
+
+[with an event](https://example.org/1){.button onclick=steal()}
+
+[with an id](https://example.org/2){#top-anchor}
+
+[with a style](https://example.org/3){style="color:red"}
+
+[with another class](https://example.org/4){.other-class}
+
+![an image](https://example.org/5.jpg){.button}
+
+[a js button](javascript:alert(1)){.button}
+"""
+
+
+def styles(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<(\w+) [^>]*style="([^"]*)"', html))
+
+
+def test_headings_rules_and_quotes_carry_the_layouts_style_inline():
+    found = styles(render(FULL).html)
+    assert "Georgia" in found["h1"] and "font-size:28px" in found["h1"]
+    assert "Georgia" in found["h2"] and "font-size:23px" in found["h2"]
+    assert found["hr"] == "border:0;border-top:1px solid #dddbd3;margin:24px 0"
+    assert (
+        "border-left:3px solid" in found["blockquote"] and "color:#555555" in found["blockquote"]
+    )
+
+
+def test_a_button_link_shows_as_a_button_in_html_and_as_a_link_in_text():
+    link = "[Support our reporting](https://example.org/donate)"
+    for braces in ("{.button}", "{: .button}"):  # attr_list reads both
+        rendered = render(link + braces)
+        assert rendered.html.startswith('<p><a href="https://example.org/donate" ')
+        button = styles(rendered.html)["a"]
+        assert "display:inline-block" in button and "background-color:#0b5cad" in button
+        assert "color:#ffffff" in button and "text-decoration:none" in button
+        assert "class=" not in rendered.html
+        assert rendered.text == "Support our reporting (https://example.org/donate)"
+
+
+def test_braces_add_no_attribute_but_a_links_button_class_and_that_only_as_our_style():
+    html = render(BRACES).html
+    for forbidden in ("class=", "onclick", "steal", "id=", "top-anchor", "color:red",
+                      "other-class"):  # fmt: skip
+        assert forbidden not in html, forbidden
+    # One button: the link with an event attribute, which is dropped. The js link has no
+    # address left, so it is no button; the heading and the image are never one.
+    assert html.count("background-color:#0b5cad") == 1
+    assert '<a href="https://example.org/1" rel="noopener noreferrer" style="' in html
+    assert '<h1 style="margin' in html
+    assert '<a rel="noopener noreferrer">a js button</a>' in html
+    assert '<img src="https://example.org/5.jpg" alt="an image" style="display:block' in html
+
+
+def test_the_welcome_email_shows_button_braces_as_typed():
+    html = render_markdown("[Support us](https://example.org/donate){.button}", WELCOME_MARKDOWN)
+    assert "{.button}" in html and "class" not in html and "style" not in html

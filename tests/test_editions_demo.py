@@ -17,7 +17,7 @@ def load(*args: str) -> str:
     return out.getvalue()
 
 
-def test_the_demo_draft_is_added_once_with_a_heading_an_image_a_quote_and_a_link(
+def test_the_demo_draft_is_added_once_with_a_heading_an_image_a_quote_a_link_and_a_button(
     settings, newsletters
 ):
     settings.DEBUG = True
@@ -27,8 +27,9 @@ def test_the_demo_draft_is_added_once_with_a_heading_an_image_a_quote_and_a_link
     assert edition.newsletter.slug == "explaining-ukraine"
     assert edition.status == EditionStatus.DRAFT
     rendered = render(edition.body)
-    for element in ("<h2>", '<img src="https://', "<blockquote>", '<a href="https://'):
+    for element in ("<h2 ", '<img src="https://', "<blockquote ", '<a href="https://'):
         assert element in rendered.html
+    assert "background-color:#0b5cad" in rendered.html  # the "Support our reporting" button
     assert rendered.warnings == ()
 
 

@@ -17,7 +17,7 @@ Whatever the kind, a list message:
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formataddr, parseaddr
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
@@ -46,11 +46,17 @@ LINK_SCHEMES = {"https", "http", "mailto"}
 class MarkdownPolicy:
     """What a kind of email lets an editor's Markdown become, as nh3 keeps it: the welcome
     email's few tags (WELCOME_MARKDOWN), or an edition's more. Compared by identity, so each
-    policy is a module's constant and render_markdown's cache keeps one entry per text."""
+    policy is a module's constant and render_markdown's cache keeps one entry per text.
+
+    `extensions` are Python-Markdown's, by name (an edition's `attr_list`, for a button);
+    `classes` are the only class names nh3 keeps, per tag: whatever else an extension writes
+    (an id, a style, an event attribute) is still taken out, as `attributes` says."""
 
     tags: frozenset[str]
     attributes: Mapping[str, frozenset[str]]
     url_schemes: frozenset[str]
+    extensions: tuple[str, ...] = ()
+    classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 WELCOME_MARKDOWN = MarkdownPolicy(
@@ -190,12 +196,13 @@ def render_markdown(text: str, policy: MarkdownPolicy = WELCOME_MARKDOWN) -> str
     sanitiser) keeps only the policy's tags, attributes and URL schemes, so no script, style,
     event attribute or `javascript:` link gets through (and, for the welcome email's policy,
     no image: no tracking pixel)."""
-    html = markdown.markdown(text, output_format="html")
+    html = markdown.markdown(text, output_format="html", extensions=list(policy.extensions))
     return nh3.clean(
         html,
         tags=set(policy.tags),
         attributes={tag: set(names) for tag, names in policy.attributes.items()},
         url_schemes=set(policy.url_schemes),
+        allowed_classes={tag: set(names) for tag, names in policy.classes.items()},
         link_rel="noopener noreferrer",
     )
 

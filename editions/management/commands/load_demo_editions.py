@@ -32,6 +32,8 @@ This week's letter follows one family through a night underground, and asks what
 has built for those who live far from a station.
 
 Read the whole story [on our site](https://example.org/explaining-ukraine/metro-shelters).
+
+[Support our reporting](https://example.org/donate){.button}
 """
 
 
