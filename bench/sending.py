@@ -26,7 +26,7 @@ METRICS_TOKEN = "bench-" + uuid.uuid4().hex
 # The recommended layout's two workers, as deploy/systemd and deploy/supervisord.conf start
 # them: (queues, hostname).
 CONFIRMATION_WORKER = ("confirmation", "confirmations@%h", 0)
-GENERAL_WORKER = ("welcome,data_export,default,email", "worker@%h", 10)
+GENERAL_WORKER = ("welcome,data_export,edition,default,email", "worker@%h", 10)
 
 
 @contextlib.contextmanager

@@ -2,10 +2,11 @@
 preheader and Markdown body); the status, the author and the times are read-only, and every
 write goes through the flows (services.py), which record who did what.
 
-Editing a draft needs only the model's change permission. "Can send an edition"
-(`editions.send_edition`) is declared on the model for the actions that send: the test send,
-then the real send, scheduling, pausing and cancelling, each declaring it as the subscriber
-admin's actions declare theirs. None exists yet in this step, so nothing checks it yet.
+Editing a draft needs only the model's change permission; previewing, the view permission.
+"Can send an edition" (`editions.send_edition`) is checked on every action that sends: the
+test send now (the preview page's button and the list's action, which declares it as the
+subscriber admin's actions declare theirs), then the real send, scheduling, pausing and
+cancelling.
 """
 
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html_join
@@ -23,11 +25,12 @@ from django.utils.translation import gettext_lazy as _
 
 from subscriptions.models import Newsletter
 
-from . import services
+from . import preview, services
 from .body import HTML_LIMIT, HTML_WARN, Rendered, render
 from .models import Edition, EditionStatus
 
 WRITTEN = ("newsletter", "subject", "preheader", "body")
+NAME = "editions_edition"  # the admin's URL names for this model start so
 
 
 class EditionForm(forms.ModelForm):
@@ -77,8 +80,48 @@ class EditionAdmin(admin.ModelAdmin):
     list_filter = ["status", "newsletter"]
     search_fields = ["subject"]
     list_select_related = ["newsletter", "author"]
+    actions = ["send_tests"]
     fields = [*WRITTEN, "status", "author", "created_at", "changed_at", "sent_at", "history"]
     readonly_fields = ["status", "author", "created_at", "changed_at", "sent_at", "history"]
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        email = preview.PreviewEmail.as_view(model_admin=self)
+        mine = [
+            path("<path:object_id>/preview/", wrap(self.preview_view), name=f"{NAME}_preview"),
+            path("<path:object_id>/preview/email/", wrap(email), name=f"{NAME}_preview_email"),
+            path(
+                "<path:object_id>/send-test/", wrap(self.send_test_view), name=f"{NAME}_send_test"
+            ),
+        ]
+        return mine + super().get_urls()
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return preview.preview_page(self, request, object_id)
+
+    def send_test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return preview.send_test(self, request, object_id)
+
+    def has_send_edition_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("editions.send_edition")
+
+    @admin.action(
+        description=_("Send a test of the selected editions to me"),
+        permissions=["send_edition"],
+    )
+    def send_tests(self, request: HttpRequest, queryset: QuerySet[Edition]) -> None:
+        language = preview.language_of(request, None)
+        editor = preview.editor_of(request)
+        for edition in queryset.select_related("newsletter"):
+            try:
+                test = services.request_test(edition=edition, editor=editor, language=language)
+            except services.TestRefused as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+                return
+            message = _("A test of “%(subject)s” is on its way to %(address)s.") % {
+                "subject": edition.subject, "address": test.address,
+            }  # fmt: skip
+            self.message_user(request, message, messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj: Edition | None = None) -> bool:
         # Only a draft's words change; anything further along is shown read-only.

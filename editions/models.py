@@ -5,13 +5,13 @@ each move appends an EditionEvent naming its actor, as subscriptions' lifecycle 
 subscription (a history of its own: subscriptions' Event belongs to a subscription).
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from subscriptions.models import Newsletter
+from subscriptions.models import Newsletter, OutboxItem, Subscription
 
 
 class EditionStatus(models.TextChoices):
@@ -108,3 +108,44 @@ class EditionEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Edition events are append-only.")
         super().save(*args, **kwargs)
+
+
+class EditionMessage(OutboxItem):
+    """An edition's email to one confirmed subscription: the outbox row the sender claims,
+    sends and closes, as for every declared kind (kinds.py, declared in editions.kinds).
+    The send that writes these rows for a whole list comes with "send now"."""
+
+    metric_kind: ClassVar[str] = "edition"
+
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="messages")
+    # Goes with the subscription, so an erased reader leaves no row naming them behind.
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="edition_messages"
+    )
+
+    class Meta(OutboxItem.Meta):
+        verbose_name = _("edition email")
+        verbose_name_plural = _("edition emails")
+
+
+class EditionTest(OutboxItem):
+    """A test of an edition, sent to the editor who asked for it and to no one else: who
+    asked and when, and how the send ended (an outbox row, so a redelivered task sends it
+    once: its claim, attempts and provider id are the outbox's)."""
+
+    metric_kind: ClassVar[str] = "edition_test"
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="tests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    # The editor's own address when they asked: where this test went, and nowhere else.
+    address = models.EmailField(_("sent to"))
+
+    class Meta(OutboxItem.Meta):
+        verbose_name = _("test email")
+        verbose_name_plural = _("test emails")

@@ -52,6 +52,12 @@ def beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": sweep,
             "options": {"expires": sweep},
         },
+        # Editors' tests whose task the broker lost (editions.tasks).
+        "sweep-edition-tests": {
+            "task": "editions.tasks.sweep_tests",
+            "schedule": 60.0,
+            "options": {"expires": 60.0},
+        },
         "drop-expired-rate-counters": {
             "task": "subscriptions.tasks.drop_expired_rate_counters",
             "schedule": 300.0,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("dev/mailbox/", views.dev_mailbox, name="dev_mailbox"),
     path("dev/mailbox/<str:name>/html/", views.DevMailHTML.as_view(), name="dev_mail_html"),
     path("", include("subscriptions.urls")),
+    path("", include("editions.urls")),
     # Provider webhooks (inbound mail for mailto: unsubscribes, and tracking events): anymail's
     # views, guarded so no body or event makes them answer 500 or lose the rest of a batch.
     path("anymail/", include("newsroom.webhooks")),

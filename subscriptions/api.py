@@ -9,8 +9,13 @@ layer can be rearranged without reading another app.
   and, for a kind of email, `services.queue(Model, rows)` inside the caller's transaction and
   `services.record_refused` when the provider refuses an address.
 - Sending: declaring a kind of queued email (`Kind`, `register_kind`, from an AppConfig's
-  ready()) and composing list mail (`ListContent`, `compose_list_mail`), which carries every
-  list's headers, sender and unsubscribe links; `EmailPageView` shows an email's HTML part.
+  ready()) and composing list mail (`ListContent`, `compose_list_mail` for confirmed
+  subscriptions, `compose_list_message` to one `Recipient`, such as `list_tester`, an
+  editor's test whose links change nothing), which carries every list's headers, sender and
+  unsubscribe links; `absolute_url` for a link in an email; `send_email` and
+  `is_transient_error` for a message sent outside the outbox (an editor's test);
+  `EmailPageView` shows an email's HTML part.
+- Work for a worker: `enqueue(task_name, *ids)`, after the current transaction commits.
 - An editor's Markdown as list mail renders it: `render_markdown` with a `MarkdownPolicy` of
   the kind's own (the welcome email's is `WELCOME_MARKDOWN`), and `html_to_text`, the text
   part read from that sanitised HTML (editions render their bodies with both).
@@ -24,6 +29,7 @@ layer can be rearranged without reading another app.
 """
 
 from . import services
+from .core.dispatch import enqueue
 from .core.kinds import Kind
 from .core.kinds import register as register_kind
 from .core.lifecycle import SYSTEM as SYSTEM_ACTOR
@@ -32,8 +38,19 @@ from .core.signals import newsletter_page
 from .guards import ratelimit
 from .guards.origin import client_ip, client_key
 from .management.demo import DemoCommand
-from .sending.listmail import WELCOME_MARKDOWN, ListContent, MarkdownPolicy, render_markdown
+from .sending.emails import absolute_url
+from .sending.emails import is_transient as is_transient_error
+from .sending.emails import send as send_email
+from .sending.listmail import (
+    WELCOME_MARKDOWN,
+    ListContent,
+    MarkdownPolicy,
+    Recipient,
+    render_markdown,
+)
+from .sending.listmail import message as compose_list_message
 from .sending.listmail import messages as compose_list_mail
+from .sending.listmail import tester as list_tester
 from .sending.plaintext import html_to_text
 from .stats.instruments import REQUEST_SECONDS
 from .stats.scrape import DatabaseCollector
@@ -49,14 +66,21 @@ __all__ = [
     "Kind",
     "ListContent",
     "MarkdownPolicy",
+    "Recipient",
+    "absolute_url",
     "client_ip",
     "client_key",
     "compose_list_mail",
+    "compose_list_message",
     "editor_actor",
+    "enqueue",
     "html_to_text",
+    "is_transient_error",
+    "list_tester",
     "newsletter_page",
     "ratelimit",
     "register_kind",
     "render_markdown",
+    "send_email",
     "services",
 ]

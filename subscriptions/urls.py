@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .web import list_views, preference_views, views
+from .web import list_views, preference_views, test_links, views
 
 app_name = "subscriptions"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm_link, name="confirm_link"),
     path("unsubscribe/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/", views.unsubscribe_link, name="unsubscribe_link"),
+    path("test-link/<str:token>/", test_links.test_link, name="test_link"),
     path("preferences/", preference_views.preferences, name="preferences"),
     path("preferences/<str:token>/", preference_views.preferences_link, name="preferences_link"),
     path("your-data/", preference_views.data_export, name="data_export"),

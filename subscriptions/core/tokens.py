@@ -73,3 +73,28 @@ def _check(token: str, salt: str, key: str, max_age: int | None) -> TokenCheck:
     if not isinstance(payload, dict) or not isinstance(payload.get(key), int):
         return TokenCheck(None)
     return TokenCheck(payload[key], expired)
+
+
+# An editor's test of list mail carries these in place of a reader's unsubscribe and
+# preference tokens: they name the list and which link it was, and the page they lead to
+# says it was a test and changes nothing.
+TEST_LINK = "subscriptions.test-link"
+UNSUBSCRIBE_LINK = "unsubscribe"
+PREFERENCES_LINK = "preferences"
+TEST_LINKS = (UNSUBSCRIBE_LINK, PREFERENCES_LINK)
+
+
+def make_test_link_token(newsletter_id: int, link: str) -> str:
+    return signing.dumps({"t": newsletter_id, "l": link}, salt=TEST_LINK)
+
+
+def check_test_link_token(token: str) -> tuple[int, str] | None:
+    """The list and the link of a test email's token; None for any other token."""
+    try:
+        payload = signing.loads(token, salt=TEST_LINK)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("t"), int):
+        return None
+    link = payload.get("l")
+    return (payload["t"], link) if link in TEST_LINKS else None

@@ -30,7 +30,13 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from ..app_settings import app_settings
-from ..core.tokens import make_preferences_token, make_unsubscribe_token
+from ..core.tokens import (
+    PREFERENCES_LINK,
+    UNSUBSCRIBE_LINK,
+    make_preferences_token,
+    make_test_link_token,
+    make_unsubscribe_token,
+)
 from ..models import Newsletter, Status, Subscription
 from .emails import Parts, absolute_url, marker, render_parts, site
 from .mail import Mail
@@ -68,10 +74,31 @@ WELCOME_MARKDOWN = MarkdownPolicy(
 
 @dataclass(frozen=True)
 class ListContent:
-    kind: str  # the message's one tag: "welcome", later "edition"
+    kind: str  # the message's one tag: "welcome", "edition"
     subject: str
-    markdown: str  # the editor's text, rendered for the HTML body, whose text is the text body
+    # The body as HTML, already sanitised by the kind's MarkdownPolicy (render_markdown);
+    # the text part is read from it.
+    html: str
     metadata: dict[str, str]  # our row ids, beside the list and the kind
+    # The line inboxes show after the subject, hidden in the body.
+    preheader: str = ""
+    # Where the same email can be read on the web ("View in browser"); none for a welcome.
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whose inbox a list message goes to, in which language, and the links that are theirs:
+    a confirmed subscription's own (reader), or links that change nothing, for an editor's
+    test (tester). Composing is the same for both, so a test shows what readers get."""
+
+    address: str
+    language: str
+    unsubscribe_url: str
+    preferences_url: str
+    # In the subject of the mailto: unsubscribe target, where UNSUBSCRIBE_MAILTO is set.
+    mailto_token: str
+    metadata: dict[str, str]
 
 
 def sender(newsletter: Newsletter) -> str:
@@ -104,36 +131,70 @@ def preferences_url(subscriber_id: int) -> str:
     return absolute_url(preferences_path(subscriber_id))
 
 
+def reader(subscription: Subscription) -> Recipient | None:
+    """A confirmed subscription's reader, with its own links; None for anything else (left,
+    pending, undeliverable), which gets no list mail."""
+    if subscription.status != Status.CONFIRMED:
+        return None
+    return Recipient(
+        address=subscription.subscriber.email,
+        language=subscription.subscriber.language,
+        unsubscribe_url=unsubscribe_url(subscription),
+        preferences_url=preferences_url(subscription.subscriber_id),
+        mailto_token=make_unsubscribe_token(subscription.pk),
+        metadata={"subscription": str(subscription.pk)},
+    )
+
+
+def tester(*, address: str, language: str, newsletter: Newsletter) -> Recipient:
+    """An editor's test of a list's mail: its links carry tokens of the test purpose, which
+    lead to a page saying so and change nothing (an unsubscribe token would name a real
+    reader's subscription)."""
+    return Recipient(
+        address=address,
+        language=language,
+        unsubscribe_url=absolute_url(test_link_path(newsletter.pk, UNSUBSCRIBE_LINK)),
+        preferences_url=absolute_url(test_link_path(newsletter.pk, PREFERENCES_LINK)),
+        mailto_token=make_test_link_token(newsletter.pk, UNSUBSCRIBE_LINK),
+        metadata={"test": "1"},
+    )
+
+
+def test_link_path(newsletter_id: int, link: str) -> str:
+    return reverse("subscriptions:test_link", args=[make_test_link_token(newsletter_id, link)])
+
+
 def messages(
     items: Sequence[tuple[int, Subscription, ListContent]],
 ) -> dict[int, AnymailMessage | None]:
     """The message of each (row id, subscription, content), in its reader's language; None
     where the subscription is not confirmed for its list (left, pending, undeliverable).
     The sender (delivery.py) has already set aside the rows for suppressed inboxes."""
-    return {row_id: _message(subscription, content) for row_id, subscription, content in items}
+    composed: dict[int, AnymailMessage | None] = {}
+    for row_id, subscription, content in items:
+        recipient = reader(subscription)
+        composed[row_id] = recipient and message(recipient, subscription.newsletter, content)
+    return composed
 
 
-def _message(subscription: Subscription, content: ListContent) -> AnymailMessage | None:
-    if subscription.status != Status.CONFIRMED:
-        return None
-    newsletter, address = subscription.newsletter, subscription.subscriber.email
-    url = unsubscribe_url(subscription)
-    with translation.override(subscription.subscriber.language or None):
-        parts = _parts(content, newsletter, url, subscription.subscriber_id)
+def message(recipient: Recipient, newsletter: Newsletter, content: ListContent) -> AnymailMessage:
+    """One list message: every kind's, to a reader or to an editor's test alike."""
+    with translation.override(recipient.language or None):
+        parts = _parts(content, newsletter, recipient)
     mail = Mail(
         subject=parts.subject,
         body=parts.text,
         from_email=sender(newsletter),
-        to=[address],
+        to=[recipient.address],
         reply_to=[newsletter.reply_to] if newsletter.reply_to else None,
-        headers=_headers(newsletter, url, subscription.pk),
+        headers=_headers(newsletter, recipient),
     )
     mail.attach_alternative(parts.html, "text/html")
     mail.tags = [content.kind]
     mail.metadata = {
         "kind": content.kind,
         "list": newsletter.slug,
-        "subscription": str(subscription.pk),
+        **recipient.metadata,
         **content.metadata,
     }
     mail.track_clicks = False  # a rewritten unsubscribe link would pass through the provider
@@ -142,11 +203,11 @@ def _message(subscription: Subscription, content: ListContent) -> AnymailMessage
     return mail
 
 
-def _headers(newsletter: Newsletter, url: str, subscription_id: int) -> dict[str, str]:
-    targets = [f"<{url}>"]
+def _headers(newsletter: Newsletter, recipient: Recipient) -> dict[str, str]:
+    targets = [f"<{recipient.unsubscribe_url}>"]
     if app_settings.UNSUBSCRIBE_MAILTO:
         # The subject names the subscription; the inbound webhook checks it came from its reader.
-        token = quote(make_unsubscribe_token(subscription_id))
+        token = quote(recipient.mailto_token)
         targets.append(f"<mailto:{app_settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>")
     return {
         "List-Unsubscribe": ", ".join(targets),
@@ -155,27 +216,30 @@ def _headers(newsletter: Newsletter, url: str, subscription_id: int) -> dict[str
     }
 
 
-def _parts(content: ListContent, newsletter: Newsletter, url: str, subscriber_id: int) -> Parts:
+def _parts(content: ListContent, newsletter: Newsletter, recipient: Recipient) -> Parts:
     shared = _shared_parts(
         translation.get_language() or "",
         newsletter.name,
-        content.subject,
-        content.markdown,
+        (content.subject, content.html, content.preheader, content.web_url),
         (*site(), app_settings.POSTAL_ADDRESS.strip()),
     )
     return shared.filled(
-        {"unsubscribe_url": url, "preferences_url": preferences_url(subscriber_id)}
+        {
+            "unsubscribe_url": recipient.unsubscribe_url,
+            "preferences_url": recipient.preferences_url,
+        }
     )
 
 
 @lru_cache(maxsize=128)
 def _shared_parts(
-    language: str, list_name: str, subject: str, text: str, layout: tuple[str, ...]
+    language: str, list_name: str, words: tuple[str, str, str, str], layout: tuple[str, ...]
 ) -> Parts:
     """A list message as every reader of a list gets it, with markers for each reader's own
     links: rendered once per list, text and language, not once per reader (an edition goes
-    to a whole list). The key holds everything the templates read."""
-    body_html = render_markdown(text)
+    to a whole list). The key holds everything the templates read: the content's words
+    (subject, sanitised body, preheader, web address) and the layout's."""
+    subject, body_html, preheader, web_url = words
     context = {
         "newsletter": {"name": list_name},
         # The text part is the HTML part's text, so it shows no Markdown syntax and nothing
@@ -183,6 +247,8 @@ def _shared_parts(
         "body_text": html_to_text(body_html),
         "body_html": mark_safe(body_html),  # noqa: S308 (sanitised)
         "subject": subject,
+        "preheader": preheader,
+        "web_url": web_url,
         "unsubscribe_url": marker("unsubscribe_url"),
         "preferences_url": marker("preferences_url"),
         "postal_address": layout[-1],
@@ -212,6 +278,6 @@ def welcome_content(subscription: Subscription, welcome_email_id: int) -> ListCo
     return ListContent(
         kind="welcome",
         subject=newsletter.welcome_subject,
-        markdown=newsletter.welcome_body,
+        html=render_markdown(newsletter.welcome_body),
         metadata={"welcome_email": str(welcome_email_id)},
     )

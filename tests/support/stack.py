@@ -30,7 +30,7 @@ IN_CI = os.environ.get("CI") == "true"
 # The queues of the two workers `make run` and the systemd units start (docs/operations.md
 # "Workers").
 CONFIRMATION_QUEUES = "confirmation"
-GENERAL_QUEUES = "welcome,data_export,default,email"
+GENERAL_QUEUES = "welcome,data_export,edition,default,email"
 EVERY_QUEUE = f"{CONFIRMATION_QUEUES},{GENERAL_QUEUES}"
 
 
