@@ -14,12 +14,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from subscriptions.api import EmailPageView
 
@@ -94,9 +99,10 @@ class PreviewEmail(EmailPageView):
         return str(message.alternatives[0][0])
 
 
-@require_POST
 def send_test(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
     """Queue a test to the signed-in editor's own address; any address in the post is ignored."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])  # a GET never sends
     if not model_admin.has_send_edition_permission(request):  # type: ignore[attr-defined]
         raise PermissionDenied
     edition = edition_for(model_admin, request, object_id)

@@ -282,4 +282,5 @@ def test_beats_sweep_wakes_the_sender_of_every_kind(django_capture_on_commit_cal
         (SEND_DUE_OF, ("confirmation",)),
         (SEND_DUE_OF, ("welcome",)),
         (SEND_DUE_OF, ("data_export",)),
+        (SEND_DUE_OF, ("edition",)),  # declared by the editions app, from its ready()
     ]
