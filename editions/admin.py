@@ -27,7 +27,7 @@ from subscriptions.models import Newsletter
 
 from . import preview, services
 from .body import HTML_LIMIT, HTML_WARN, Rendered, render
-from .models import Edition, EditionStatus
+from .models import Edition, EditionStatus, EditionTest
 
 WRITTEN = ("newsletter", "subject", "preheader", "body")
 NAME = "editions_edition"  # the admin's URL names for this model start so
@@ -171,3 +171,25 @@ class EditionAdmin(admin.ModelAdmin):
                 "shows before clipping it."
             ) % {"size": rendered.html_bytes // 1000, "limit": HTML_LIMIT // 1000}
             self.message_user(request, message, messages.WARNING)
+
+
+@admin.register(EditionTest)
+class EditionTestAdmin(admin.ModelAdmin):
+    """Editors' tests, read-only: who asked, where it went, and how the send ended."""
+
+    list_display = ["edition", "requested_by", "address", "state", "created_at", "closed_at"]
+    list_filter = ["state"]
+    list_select_related = ["edition", "requested_by"]
+    fields = readonly_fields = (
+        "edition", "requested_by", "address", "language", "state", "created_at",
+        "attempts", "first_attempt_at", "closed_at", "message_id", "last_error",
+    )  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a test is asked for from its edition's preview
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

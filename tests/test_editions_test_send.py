@@ -69,6 +69,8 @@ def test_the_test_goes_to_the_editor_alone_with_test_in_its_subject(editor_clien
     assert sent.subject == "[Test] Under the Dnipro"
     assert "Sixty metres under the Dnipro." in sent.body
     assert EditionTest.objects.get().state == OutboxState.SENT
+    record = editor_client.get("/admin/editions/editiontest/").content.decode()
+    assert "kate@example.com" in record and "Under the Dnipro" in record
 
 
 def test_a_forged_post_naming_another_address_still_reaches_only_the_editor(
