@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.formats import localize
@@ -122,6 +122,32 @@ class EditionAdmin(admin.ModelAdmin):
                 "subject": edition.subject, "address": test.address,
             }  # fmt: skip
             self.message_user(request, message, messages.SUCCESS)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A page opened while the edition was a draft, saved after it left draft (another
+        # editor sent or scheduled it meanwhile): told, with nothing saved, not a bare 403 or
+        # a 500. The flow's lock catches the moment between the two checks.
+        try:
+            if request.method == "POST" and object_id is not None:
+                self._refuse_unless_draft(object_id)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.NotADraft as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def _refuse_unless_draft(self, object_id: str) -> None:
+        edition = Edition.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if edition is not None and edition.status != EditionStatus.DRAFT:
+            raise services.NotADraft(
+                _("Only a draft can be edited; this edition is %(status)s. Nothing was saved.")
+                % {"status": edition.get_status_display()}
+            )
 
     def has_change_permission(self, request: HttpRequest, obj: Edition | None = None) -> bool:
         # Only a draft's words change; anything further along is shown read-only.

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 from django.utils.formats import localize
 
+from editions import services
 from editions.models import Edition, EditionEvent, EditionStatus
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +127,7 @@ def test_an_edition_past_draft_is_shown_read_only(editor_client, newsletters):
     change = f"/admin/editions/edition/{edition.pk}/change/"
     assert editor_client.get(change).status_code == 200  # still readable
     response = post_as_a_browser(editor_client, change, fields(newsletters["daily"], subject="X"))
-    assert response.status_code == 403
+    assert response.status_code == 302  # back to the read-only page, told why (below)
     edition.refresh_from_db()
     assert edition.subject == "Metro shelters"
 
@@ -140,3 +141,37 @@ def test_the_history_shows_its_times_in_the_admins_zone_as_the_dates_beside_it(
     page = editor_client.get(f"/admin/editions/edition/{edition.pk}/change/").content.decode()
     kyiv = timezone.localtime(edition.events.get().at, ZoneInfo("Europe/Kyiv"))
     assert f"{localize(kyiv)} · ∅ → draft" in page
+
+
+def test_a_page_saved_after_its_edition_left_draft_is_told_and_saves_nothing(
+    editor_client, newsletters
+):
+    post_as_a_browser(editor_client, ADD, fields(newsletters["daily"]))
+    edition = Edition.objects.get()
+    services.move(edition=edition, to=EditionStatus.SENDING, actor="system")
+    change = f"/admin/editions/edition/{edition.pk}/change/"
+    response = post_as_a_browser(editor_client, change, fields(newsletters["daily"], subject="X"))
+    assert response.status_code == 302
+    told = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert "Only a draft can be edited; this edition is sending. Nothing was saved." in told
+    assert Edition.objects.get().subject == "Metro shelters"
+
+
+def test_a_save_that_meets_the_edition_leaving_draft_in_the_flow_saves_nothing(
+    editor_client, newsletters, monkeypatch
+):
+    post_as_a_browser(editor_client, ADD, fields(newsletters["daily"]))
+    edition = Edition.objects.get()
+    real = services.update_draft
+
+    def sent_meanwhile(**kwargs):
+        services.move(edition=edition, to=EditionStatus.SENDING, actor="system")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "update_draft", sent_meanwhile)
+    change = f"/admin/editions/edition/{edition.pk}/change/"
+    response = post_as_a_browser(editor_client, change, fields(newsletters["daily"], subject="X"))
+    assert response.status_code == 302
+    told = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert "Only a draft can be edited" in told
+    assert Edition.objects.get().subject == "Metro shelters"

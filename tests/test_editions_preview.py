@@ -100,3 +100,23 @@ def test_staff_who_may_not_see_editions_get_no_preview(edition):
 def test_a_preview_of_an_edition_that_doesnt_exist_is_a_404(editor_client):
     assert editor_client.get("/admin/editions/edition/999/preview/").status_code == 404
     assert editor_client.get("/admin/editions/edition/999/preview/email/").status_code == 404
+
+
+def test_every_other_admin_page_of_editions_keeps_the_strict_csp(editor_client, edition):
+    base = "/admin/editions/"
+    pages = [
+        "/admin/",
+        base,
+        f"{base}edition/",
+        f"{base}edition/add/",
+        f"{base}edition/{edition.pk}/change/",
+        f"{base}edition/{edition.pk}/history/",
+        f"{base}edition/{edition.pk}/delete/",
+        f"{base}edition/{edition.pk}/preview/",
+        f"{base}editiontest/",
+        f"{base}editionmessage/",
+    ]
+    for page in pages:
+        response = editor_client.get(page)
+        assert response.status_code == 200, page
+        assert csp(response) == STRICT and response["X-Frame-Options"] == "DENY", page
