@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from subscriptions.models import Newsletter
 
-from . import preview, services
+from . import preview, recipients, sending_views, services
 from .body import HTML_LIMIT, HTML_WARN, Rendered, render
 from .models import Edition, EditionStatus, EditionTest
 
@@ -81,8 +81,25 @@ class EditionAdmin(admin.ModelAdmin):
     search_fields = ["subject"]
     list_select_related = ["newsletter", "author"]
     actions = ["send_tests"]
-    fields = [*WRITTEN, "status", "author", "created_at", "changed_at", "sent_at", "history"]
-    readonly_fields = ["status", "author", "created_at", "changed_at", "sent_at", "history"]
+    fields = [
+        *WRITTEN,
+        "status",
+        "delivery",
+        "author",
+        "created_at",
+        "changed_at",
+        "sent_at",
+        "history",
+    ]
+    readonly_fields = [
+        "status",
+        "delivery",
+        "author",
+        "created_at",
+        "changed_at",
+        "sent_at",
+        "history",
+    ]
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -93,6 +110,7 @@ class EditionAdmin(admin.ModelAdmin):
             path(
                 "<path:object_id>/send-test/", wrap(self.send_test_view), name=f"{NAME}_send_test"
             ),
+            path("<path:object_id>/send/", wrap(self.send_view), name=f"{NAME}_send"),
         ]
         return mine + super().get_urls()
 
@@ -101,6 +119,9 @@ class EditionAdmin(admin.ModelAdmin):
 
     def send_test_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return preview.send_test(self, request, object_id)
+
+    def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return sending_views.send_page(self, request, object_id)
 
     def has_send_edition_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("editions.send_edition")
@@ -160,6 +181,17 @@ class EditionAdmin(admin.ModelAdmin):
         if obj is not None and obj.status != EditionStatus.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, obj: Edition) -> str:
+        if obj.pk is None or obj.status == EditionStatus.DRAFT:
+            return "—"
+        f = recipients.figures(obj, timezone.now())
+        return _(
+            "%(recipients)d recipients: %(sent)d sent, %(skipped)d skipped, %(refused)d "
+            "refused, %(failed)d failed, %(queued)d to go (%(rate).1f a second over the last "
+            "minute)."
+        ) % {**f.__dict__, "rate": f.per_second}
 
     @admin.display(description=_("history"))
     def history(self, obj: Edition) -> SafeString:

@@ -75,6 +75,10 @@ class Edition(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Fixing the recipient list, chunk by chunk (recipients.py): the last inbox key of the
+    # chunks done, so a send that stopped goes on from there; and when the list was whole.
+    fixed_through = models.CharField(max_length=254, blank=True, editable=False)
+    recipients_fixed_at = models.DateTimeField(_("recipients fixed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -110,10 +114,15 @@ class EditionEvent(models.Model):
         super().save(*args, **kwargs)
 
 
+class SkipReason(models.TextChoices):
+    NONE = "", _("none")
+    SAME_INBOX = "same_inbox", _("another spelling of this inbox got it")
+
+
 class EditionMessage(OutboxItem):
-    """An edition's email to one confirmed subscription: the outbox row the sender claims,
-    sends and closes, as for every declared kind (kinds.py, declared in editions.kinds).
-    The send that writes these rows for a whole list comes with "send now"."""
+    """An edition's email to one recipient: a row per confirmed subscription of its list,
+    fixed when the send starts (recipients.py), then claimed, sent and closed as every
+    declared kind's rows are (declared in composing.py)."""
 
     metric_kind: ClassVar[str] = "edition"
 
@@ -122,10 +131,27 @@ class EditionMessage(OutboxItem):
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="edition_messages"
     )
+    # One message per inbox: two spellings of one inbox both confirmed on the list get one,
+    # and the other's row is closed as skipped with its reason (outside the constraint).
+    inbox_key = models.CharField(max_length=254)
+    skip_reason = models.CharField(
+        _("skipped because"), max_length=20, choices=SkipReason.choices, blank=True
+    )
 
     class Meta(OutboxItem.Meta):
         verbose_name = _("edition email")
         verbose_name_plural = _("edition emails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "inbox_key"],
+                condition=~models.Q(skip_reason="same_inbox"),
+                name="one_edition_message_per_inbox",
+            )
+        ]
+        indexes = [
+            *OutboxItem.Meta.indexes,
+            models.Index(fields=["edition", "state"], name="edition_message_progress"),
+        ]
 
 
 class EditionTest(OutboxItem):

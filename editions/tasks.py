@@ -43,3 +43,24 @@ def sweep_tests() -> int:
     for test_id in ids:
         enqueue(services.SEND_TEST_TASK, test_id)
     return len(ids)
+
+
+@shared_task(name=services.FIX_RECIPIENTS_TASK)
+def fix_recipients(edition_id: int) -> int:
+    """Fix a sending edition's recipient list (services.fix_recipients: chunked, resumable,
+    one writer at a time); its sender is woken as each chunk commits."""
+    return services.fix_recipients(edition_id=edition_id)
+
+
+@shared_task(name="editions.tasks.sweep_sends")
+def sweep_sends() -> int:
+    """Beat's look at every sending edition: one whose list isn't fixed yet gets its fixing
+    queued again (a lost task, a worker gone mid-way: it goes on from its last chunk); one
+    with nothing left to send is marked sent. Returns the editions marked sent."""
+    finished = 0
+    for edition_id, fixed in services.sending_editions():
+        if not fixed:
+            enqueue(services.FIX_RECIPIENTS_TASK, edition_id)
+        elif services.finish_if_sent(edition_id=edition_id):
+            finished += 1
+    return finished

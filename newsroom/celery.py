@@ -58,6 +58,12 @@ def beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": 60.0,
             "options": {"expires": 60.0},
         },
+        # Sending editions: a lost fixing queued again, a finished send marked sent.
+        "sweep-edition-sends": {
+            "task": "editions.tasks.sweep_sends",
+            "schedule": sweep,
+            "options": {"expires": sweep},
+        },
         "drop-expired-rate-counters": {
             "task": "subscriptions.tasks.drop_expired_rate_counters",
             "schedule": 300.0,

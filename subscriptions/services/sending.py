@@ -39,6 +39,18 @@ def queue(kind: type[_Item], rows: Iterable[_Item]) -> list[_Item]:
     return items
 
 
+def queued_in_bulk(*, kind: type[OutboxItem], queued: int, skipped: int = 0) -> None:
+    """Within the caller's transaction: count rows the caller wrote with SQL of its own (an
+    edition's recipients, an INSERT … SELECT of thousands): `queued` to send and `skipped`
+    closed at once, every one counted queued as recount_tallies counts them; and wake the
+    kind's sender once they are committed, as queue() does for the rows it writes."""
+    _count(kind, "queued", queued + skipped)
+    if skipped:
+        _count(kind, "skipped", skipped)
+    if queued:
+        dispatch.wake(SEND_DUE_OF_TASK, kind.metric_kind, within=app_settings.SEND_WAKE_WITHIN)
+
+
 def claim(*, kind: type[OutboxItem], item_id: int, now: datetime | None = None) -> bool:
     """Take one queued row for sending; False if someone else holds it (or it is done)."""
     return outbox.claim(kind, item_id, now or timezone.now())

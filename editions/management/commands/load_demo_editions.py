@@ -1,6 +1,7 @@
-"""Add the demo draft edition of "Explaining Ukraine", for a dev checkout (`make run` runs it
-after load_demo, which creates the list). Its own command, so subscriptions' load_demo never
-imports editions. Run again, it adds nothing: the draft is found by its list and subject.
+"""Add the demo draft edition of "Explaining Ukraine", and three demo readers confirmed on that
+list to send it to, for a dev checkout (`make run` runs it after load_demo, which creates the
+list). Its own command, so subscriptions' load_demo never imports editions. Run again, it adds
+nothing: the draft is found by its list and subject, and a reader confirmed already is left.
 """
 
 from typing import Any
@@ -8,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from subscriptions.api import DemoCommand
+from subscriptions.api import SYSTEM_ACTOR, DemoCommand
+from subscriptions.api import services as subscription_services
 from subscriptions.models import Newsletter
 
 from ... import services
@@ -35,6 +37,13 @@ Read the whole story [on our site](https://example.org/explaining-ukraine/metro-
 
 [Support our reporting](https://example.org/donate){.button}
 """
+# Readers of the demo list, in both languages, so "Send now" has someone to reach; their
+# copies land in the dev mailbox, like every email of `make run`.
+DEMO_READERS = (
+    ("olena.demo@example.com", "uk"),
+    ("taras.demo@example.com", "uk"),
+    ("sam.demo@example.com", "en"),
+)
 
 
 class Command(DemoCommand):
@@ -49,6 +58,7 @@ class Command(DemoCommand):
         newsletter = Newsletter.objects.filter(slug=DEMO_LIST).first()
         if newsletter is None:
             raise CommandError(f"No list {DEMO_LIST!r}: run load_demo first.")
+        self._add_readers(newsletter)
         if Edition.objects.filter(newsletter=newsletter, subject=DEMO_SUBJECT).exists():
             self.stdout.write(f"left as it is: {DEMO_SUBJECT}")
             return
@@ -60,3 +70,15 @@ class Command(DemoCommand):
             author=None,
         )
         self.stdout.write(f"created the draft {DEMO_SUBJECT}")
+
+    def _add_readers(self, newsletter: Newsletter) -> None:
+        for email, language in DEMO_READERS:
+            added = subscription_services.add_by_editor(
+                email=email,
+                newsletter_ids=[newsletter.pk],
+                language=language,
+                consent_note="Demo reader of a dev checkout (load_demo_editions).",
+                actor=SYSTEM_ACTOR,
+            )
+            state = "confirmed" if added.confirmed else "already there"
+            self.stdout.write(f"demo reader {email}: {state}")
