@@ -1,10 +1,16 @@
-"""An editor writes an edition in the admin, previews it at 600 and 375 px and sends a test
-that arrives in the dev mailbox, on a desktop's screen and a phone's (issue 24)."""
+"""An editor writes an edition in the admin, previews it at 600 and 375 px, sends a test that
+arrives in the dev mailbox (issue 24), then sends it to the list's readers, each of whom gets
+their own copy with their own unsubscribe link (issue 25), on a desktop's screen and a
+phone's. One stack for both, to keep CI short."""
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Page, expect
+
+from subscriptions.guards.validation import address_key, inbox_key
+from subscriptions.models import Inbox, Newsletter, Status, Subscriber, Subscription
 
 from ..support.browser import SCREENSHOTS, open_mail_to
 
@@ -96,3 +102,34 @@ def test_an_editor_writes_previews_and_sends_a_test_to_the_dev_mailbox(dev_stack
     expect(opened.value.get_by_role("heading")).to_contain_text("This was a test email")
     mail.scroll_into_view_if_needed()
     page.screenshot(path=SCREENSHOTS / "newsroom-edition-test-mail-1280.png")
+    send_to_the_list(page)
+
+
+def send_to_the_list(page: Page) -> None:
+    readers = ["ola@example.com", "taras@example.com"]
+    newsletter = Newsletter.objects.get(slug="explaining-ukraine")
+    for email in readers:
+        subscriber = Subscriber.objects.create(
+            email=email, email_key=address_key(email), inbox_key=inbox_key(email)
+        )
+        Inbox.objects.create(key=subscriber.inbox_key)
+        Subscription.objects.create(
+            subscriber=subscriber, newsletter=newsletter, status=Status.CONFIRMED,
+            pending_at=timezone.now(), confirmed_at=timezone.now(),
+        )  # fmt: skip
+    page.goto("/admin/editions/edition/")
+    page.get_by_role("link", name="Under the Dnipro").click()
+    page.get_by_role("link", name="Send now…").click()
+    expect(page.locator("#content-main")).to_contain_text(
+        "Send “Under the Dnipro” to 2 confirmed readers of Explaining Ukraine with Kate Tsurkan?"
+    )
+    page.screenshot(path=SCREENSHOTS / "newsroom-edition-send-1280.png")
+    page.get_by_role("button", name="Yes, send it now").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("has started")
+    unsubscribe_links = set()
+    for email in readers:
+        mail = open_mail_to(page, email)
+        expect(mail.locator("h2")).to_contain_text("Under the Dnipro")
+        text = mail.locator("pre").inner_text()
+        unsubscribe_links.add(text.split("Unsubscribe with one click: ", 1)[1].split()[0])
+    assert len(unsubscribe_links) == 2  # each reader's own
