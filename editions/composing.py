@@ -22,6 +22,7 @@ from subscriptions.api import (
     compose_list_message,
     list_tester,
 )
+from subscriptions.app_settings import app_settings
 from subscriptions.models import Status, Subscription
 
 from .body import render
@@ -96,4 +97,6 @@ EDITIONS = Kind(
     compose=_messages,
     refused=_refused,
     admin_related=("edition", "subscription__subscriber", "subscription__newsletter"),
+    # For a provider that caps a sender's rate: one count across every worker and host.
+    rate=lambda: app_settings.EDITION_SEND_RATE,
 )

@@ -134,6 +134,10 @@ class Defaults:
     SEND_RETRY_WINDOW: int = 6 * 3600
     SEND_BACKOFF_BASE: int = 30
     SEND_BACKOFF_MAX: int = 1800
+    # Editions' emails a second, across every worker and host (the limits library, on Redis or
+    # the database: RATE_LIMIT_STORAGE's), for a provider that caps a sender's rate; 0: as fast
+    # as the workers go.
+    EDITION_SEND_RATE: int = 0
 
     # Retention (services/retention.py, daily). A sign-up nobody confirmed gives no reason to
     # keep the address: it goes after PENDING_RETENTION_DAYS (never before its confirmation

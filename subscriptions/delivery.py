@@ -38,10 +38,16 @@ from . import services
 from .app_settings import app_settings
 from .core import dispatch, lifecycle
 from .core.kinds import Kind
+from .guards import ratelimit
 from .models import OutboxItem, Suppression
 from .sending import emails
 
 logger = logging.getLogger("subscriptions.tasks")
+
+# A kind with a rate (Kind.rate: editions' EDITION_SEND_RATE) takes its places under this
+# name; a sender that finds none free this second waits this long and asks again.
+SEND_RATE_NAMESPACE = "send-rate"
+PACE_WAIT = 0.05
 
 
 def backoff(attempt: int) -> float:
@@ -68,20 +74,31 @@ def send_due(kind: Kind, *, budget: float = 20.0) -> int:
     taken, started, in_flight = 0, time.monotonic(), deque[_Batch]()
     while True:
         over = time.monotonic() - started > budget
-        limit = app_settings.SEND_BATCH
-        claimed = [] if over else services.claim_due(kind=kind.model, limit=limit)
+        limit = 0 if over else _allowance(kind)
+        claimed = services.claim_due(kind=kind.model, limit=limit) if limit else []
         if claimed:
             in_flight.append(_start(kind, claimed))
             taken += len(claimed)
         if in_flight and (not claimed or len(in_flight) > 1):
             _finish(kind, in_flight.popleft())
         if not claimed and not in_flight:
-            break
+            if over or limit:
+                break
+            time.sleep(PACE_WAIT)  # the kind's rate is used up for this second
     if over:
         dispatch.enqueue(services.SEND_DUE_OF_TASK, kind.name)
     if taken:
         logger.info("event=outbox.send_due kind=%s taken=%s", kind.name, taken)
     return taken
+
+
+def _allowance(kind: Kind) -> int:
+    """How many rows the next batch may take: SEND_BATCH, or fewer under the kind's rate,
+    whose places every worker and host take from one shared count."""
+    rate = kind.rate() if kind.rate else 0
+    if rate <= 0:
+        return app_settings.SEND_BATCH
+    return ratelimit.take_up_to(SEND_RATE_NAMESPACE, kind.name, rate, app_settings.SEND_BATCH)
 
 
 @dataclass

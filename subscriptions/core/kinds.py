@@ -37,6 +37,9 @@ class Kind:
     refused: Callable[[Any], QuerySet[Subscription]]
     # Related rows the admin's list shows with each row (select_related).
     admin_related: tuple[str, ...] = ()
+    # Its emails a second at most, across every worker and host, read at each batch (a
+    # setting may change); 0 or no function: as fast as the workers go (delivery.py).
+    rate: Callable[[], int] | None = None
 
     @property
     def name(self) -> str:

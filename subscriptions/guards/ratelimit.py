@@ -14,7 +14,7 @@ import time
 from functools import cache
 from typing import Any
 
-from limits import RateLimitItem, parse_many, storage, strategies
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many, storage, strategies
 from redis.exceptions import NoScriptError
 
 from ..app_settings import app_settings
@@ -82,6 +82,19 @@ def hit(namespace: str, key: str, spec: str) -> None:
     limiter = _limiter(app_settings.rate_limit_storage_url)
     for item in _items(spec):
         limiter.hit(item, namespace, key)
+
+
+def take_up_to(namespace: str, key: str, per_second: int, wanted: int) -> int:
+    """Take up to `wanted` of the `per_second` places of the current second, shared by every
+    process that counts in the same storage; how many were taken (0: none free this second).
+    At most two round trips: the whole of it, else what the window has left."""
+    limiter = _limiter(app_settings.rate_limit_storage_url)
+    item = RateLimitItemPerSecond(per_second)
+    asked = min(wanted, per_second)
+    if asked > 0 and limiter.hit(item, namespace, key, cost=asked):
+        return asked
+    left = min(asked, limiter.get_window_stats(item, namespace, key).remaining)
+    return left if left > 0 and limiter.hit(item, namespace, key, cost=left) else 0
 
 
 def exhausted(namespace: str, key: str, spec: str) -> bool:
