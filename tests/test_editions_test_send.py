@@ -157,7 +157,7 @@ def test_a_provider_outage_is_retried_and_a_refusal_is_not(editor_client, editio
     test = EditionTest.objects.get()
     outage = provider_error("down", 503)
     with (
-        mock.patch("editions.services.send_email", side_effect=outage),
+        mock.patch("editions.services.proofs.send_email", side_effect=outage),
         pytest.raises(services.TestNotSentYet),
     ):
         services.send_test(test_id=test.pk)
@@ -166,7 +166,7 @@ def test_a_provider_outage_is_retried_and_a_refusal_is_not(editor_client, editio
     assert services.send_test(test_id=test.pk) == "sent"
     send_test(editor_client, edition)
     refused = EditionTest.objects.latest("pk")
-    with mock.patch("editions.services.send_email", side_effect=provider_error("bad", 422)):
+    with mock.patch("editions.services.proofs.send_email", side_effect=provider_error("bad", 422)):
         assert services.send_test(test_id=refused.pk) == "refused"
     refused.refresh_from_db()
     assert refused.state == OutboxState.REFUSED and "bad" in refused.last_error
