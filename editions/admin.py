@@ -1,6 +1,6 @@
 """Editors' admin for editions: an entry point. Editors write drafts here (the list, subject,
 preheader and Markdown body); the status, the author and the times are read-only, and every
-write goes through the flows (services.py), which record who did what.
+write goes through the flows (services/), which record who did what.
 
 Editing a draft needs only the model's change permission; previewing, the view permission.
 "Can send an edition" (`editions.send_edition`) is checked on every action that sends: the

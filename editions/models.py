@@ -1,6 +1,6 @@
 """An edition of a list (one issue of a newsletter) and its history.
 
-Writes happen only in the flows (services.py): the status moves only along TRANSITIONS, and
+Writes happen only in the flows (services/): the status moves only along TRANSITIONS, and
 each move appends an EditionEvent naming its actor, as subscriptions' lifecycle does for a
 subscription (a history of its own: subscriptions' Event belongs to a subscription).
 """
