@@ -18,7 +18,7 @@ from subscriptions.api import (
     Kind,
     ListContent,
     absolute_url,
-    compose_list_mail,
+    compose_list_batches,
     compose_list_message,
     list_tester,
 )
@@ -77,7 +77,7 @@ def _messages(rows: list[EditionMessage]) -> dict[int, AnymailMessage | None]:
         rows, "edition__newsletter", "subscription__subscriber", "subscription__newsletter"
     )
     contents = {row.edition_id: content_of(row.edition) for row in rows}
-    return compose_list_mail(
+    return compose_list_batches(
         [(row.pk, row.subscription, _with_row(contents[row.edition_id], row)) for row in rows]
     )
 
@@ -99,4 +99,6 @@ EDITIONS = Kind(
     admin_related=("edition", "subscription__subscriber", "subscription__newsletter"),
     # For a provider that caps a sender's rate: one count across every worker and host.
     rate=lambda: app_settings.EDITION_SEND_RATE,
+    # One call for many readers where the provider can merge each one's links and headers.
+    batched=True,
 )

@@ -10,8 +10,9 @@ layer can be rearranged without reading another app.
   `services.record_refused` when the provider refuses an address.
 - Sending: declaring a kind of queued email (`Kind`, `register_kind`, from an AppConfig's
   ready()) and composing list mail (`ListContent`, `compose_list_mail` for confirmed
-  subscriptions, `compose_list_message` to one `Recipient`, such as `list_tester`, an
-  editor's test whose links change nothing), which carries every list's headers, sender and
+  subscriptions, `compose_list_batches` the same in batch calls where the provider can
+  merge each reader's links and headers, `compose_list_message` to one `Recipient`, such as
+  `list_tester`, an editor's test whose links change nothing), which carries every list's headers, sender and
   unsubscribe links; `absolute_url` for a link in an email; `send_email` and
   `is_transient_error` for a message sent outside the outbox (an editor's test);
   `EmailPageView` shows an email's HTML part.
@@ -41,6 +42,7 @@ from .management.demo import DemoCommand
 from .sending.emails import absolute_url
 from .sending.emails import is_transient as is_transient_error
 from .sending.emails import send as send_email
+from .sending.listbatch import messages as compose_list_batches
 from .sending.listmail import (
     WELCOME_MARKDOWN,
     ListContent,
@@ -70,6 +72,7 @@ __all__ = [
     "absolute_url",
     "client_ip",
     "client_key",
+    "compose_list_batches",
     "compose_list_mail",
     "compose_list_message",
     "editor_actor",

@@ -138,6 +138,10 @@ class Defaults:
     # the database: RATE_LIMIT_STORAGE's), for a provider that caps a sender's rate; 0: as fast
     # as the workers go.
     EDITION_SEND_RATE: int = 0
+    # Readers one provider call takes, where the provider can merge each reader's links and
+    # headers into one message (sending/batching.py: Mailgun); elsewhere, or at 0 or 1, each
+    # reader's message is a call of its own.
+    LIST_BATCH_SIZE: int = 500
 
     # Retention (services/retention.py, daily). A sign-up nobody confirmed gives no reason to
     # keep the address: it goes after PENDING_RETENTION_DAYS (never before its confirmation

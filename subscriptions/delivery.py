@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
+from anymail.message import AnymailMessage
 from django.utils import timezone
 
 from . import services
@@ -40,7 +41,8 @@ from .core import dispatch, lifecycle
 from .core.kinds import Kind
 from .guards import ratelimit
 from .models import OutboxItem, Suppression
-from .sending import emails
+from .sending import batching, emails
+from .sending.mail import BatchMail
 
 logger = logging.getLogger("subscriptions.tasks")
 
@@ -48,6 +50,8 @@ logger = logging.getLogger("subscriptions.tasks")
 # name; a sender that finds none free this second waits this long and asks again.
 SEND_RATE_NAMESPACE = "send-rate"
 PACE_WAIT = 0.05
+# A recipient's status in a batch call's answer that means the provider won't deliver to it.
+REFUSED_STATUSES = frozenset({"rejected", "invalid"})
 
 
 def backoff(attempt: int) -> float:
@@ -95,16 +99,22 @@ def send_due(kind: Kind, *, budget: float = 20.0) -> int:
 def _allowance(kind: Kind) -> int:
     """How many rows the next batch may take: SEND_BATCH, or fewer under the kind's rate,
     whose places every worker and host take from one shared count."""
+    wanted = app_settings.SEND_BATCH
+    in_batches = batching.batch_size() if kind.batched else None
+    if in_batches:
+        wanted = max(wanted, in_batches[1])  # a claim fills at least one batch call
     rate = kind.rate() if kind.rate else 0
     if rate <= 0:
-        return app_settings.SEND_BATCH
-    return ratelimit.take_up_to(SEND_RATE_NAMESPACE, kind.name, rate, app_settings.SEND_BATCH)
+        return wanted
+    return ratelimit.take_up_to(SEND_RATE_NAMESPACE, kind.name, rate, wanted)
 
 
 @dataclass
 class _Batch:
     outcomes: dict[int, str]  # of the rows settled before sending
     items: list[OutboxItem]  # the rows being sent
+    messages: dict[int, AnymailMessage]  # each row's; rows in one batch call share one
+    calls: list[AnymailMessage]  # the distinct messages, one provider call each
     results: list["Future[str | Exception]"]
 
 
@@ -122,7 +132,7 @@ def _send_claimed(kind: Kind, ids: list[int]) -> dict[int, str]:
 def _start(kind: Kind, ids: list[int]) -> _Batch:
     """Compose the claimed rows' messages and hand them to the send threads."""
     items = {item.pk: item for item in kind.model.objects.filter(pk__in=ids)}
-    batch = _Batch({}, [], [])
+    batch = _Batch({}, [], {}, [], [])
     for pk in _suppressed(kind, list(items.values())):
         services.record_suppressed(kind=kind.model, item_id=pk)
         batch.outcomes[pk] = "suppressed"
@@ -137,13 +147,18 @@ def _start(kind: Kind, ids: list[int]) -> _Batch:
         else:
             _log(kind, "attempt", item, logging.DEBUG)
             batch.items.append(item)
-    batch.results = emails.send_later([messages[item.pk] for item in batch.items])
+    batch.messages = {item.pk: messages[item.pk] for item in batch.items}
+    batch.calls = list({id(m): m for m in batch.messages.values()}.values())
+    batch.results = emails.send_later(batch.calls)
     return batch
 
 
 def _finish(kind: Kind, batch: _Batch) -> dict[int, str]:
     """Wait for a batch's provider calls and record each outcome."""
-    results = [future.result() for future in batch.results]
+    by_call = {
+        id(call): future.result() for call, future in zip(batch.calls, batch.results, strict=True)
+    }
+    results = [_result_of(item.pk, batch.messages[item.pk], by_call) for item in batch.items]
     pairs = list(zip(batch.items, results, strict=True))
     sent = {item.pk: result for item, result in pairs if isinstance(result, str)}
     services.record_sent_many(kind=kind.model, message_ids=sent)
@@ -154,6 +169,20 @@ def _finish(kind: Kind, batch: _Batch) -> dict[int, str]:
             _log(kind, "sent", item)
             batch.outcomes[item.pk] = "sent"
     return batch.outcomes
+
+
+def _result_of(
+    row: int, message: AnymailMessage, by_call: dict[int, str | Exception]
+) -> str | Exception:
+    """A row's outcome: its call's, and in a batch call the provider's answer for its
+    recipient (one refused address leaves the others sent)."""
+    result = by_call[id(message)]
+    if isinstance(result, Exception) or not isinstance(message, BatchMail):
+        return result
+    status = message.anymail_status.recipients.get(message.rows[row])
+    if status is not None and status.status in REFUSED_STATUSES:
+        return AnymailRecipientsRefused(f"the provider refused the address ({status.status})")
+    return (status.message_id if status and status.message_id else "") or result
 
 
 def _failed(kind: Kind, item: OutboxItem, exc: Exception) -> str:

@@ -40,6 +40,9 @@ class Kind:
     # Its emails a second at most, across every worker and host, read at each batch (a
     # setting may change); 0 or no function: as fast as the workers go (delivery.py).
     rate: Callable[[], int] | None = None
+    # Composes readers of one batch into one provider call where the provider can
+    # (sending/listbatch.py): the sender then claims a batch's worth of rows at a time.
+    batched: bool = False
 
     @property
     def name(self) -> str:

@@ -190,44 +190,60 @@ def message(recipient: Recipient, newsletter: Newsletter, content: ListContent) 
         headers=_headers(newsletter, recipient),
     )
     mail.attach_alternative(parts.html, "text/html")
-    mail.tags = [content.kind]
-    mail.metadata = {
-        "kind": content.kind,
-        "list": newsletter.slug,
-        **recipient.metadata,
-        **content.metadata,
+    mail.metadata = {**recipient.metadata, **content.metadata}
+    return addressed(mail, newsletter, content)
+
+
+def _headers(newsletter: Newsletter, recipient: Recipient) -> dict[str, str]:
+    return {"List-Unsubscribe": unsubscribe_targets(recipient), **list_headers(newsletter)}
+
+
+def unsubscribe_targets(recipient: Recipient) -> str:
+    """The recipient's List-Unsubscribe: their one-click URL, and the mailbox where set."""
+    targets = [f"<{recipient.unsubscribe_url}>"]
+    if app_settings.UNSUBSCRIBE_MAILTO:
+        # The subject names the subscription; the inbound webhook checks it came from its reader.
+        token = quote(recipient.mailto_token)
+        targets.append(f"<mailto:{app_settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>")
+    return ", ".join(targets)
+
+
+def list_headers(newsletter: Newsletter) -> dict[str, str]:
+    """The headers every reader of the list gets alike."""
+    return {
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": list_id(newsletter),
     }
+
+
+def addressed(mail: Mail, newsletter: Newsletter, content: ListContent) -> Mail:
+    """What every list message carries besides its parts and recipients: one tag, the kind;
+    the list and the kind in its metadata; no click tracking; the list's provider options."""
+    mail.tags = [content.kind]
+    mail.metadata = {"kind": content.kind, "list": newsletter.slug, **(mail.metadata or {})}
     mail.track_clicks = False  # a rewritten unsubscribe link would pass through the provider
     if app_settings.LIST_ESP_EXTRA:
         mail.esp_extra = json.loads(app_settings.LIST_ESP_EXTRA)
     return mail
 
 
-def _headers(newsletter: Newsletter, recipient: Recipient) -> dict[str, str]:
-    targets = [f"<{recipient.unsubscribe_url}>"]
-    if app_settings.UNSUBSCRIBE_MAILTO:
-        # The subject names the subscription; the inbound webhook checks it came from its reader.
-        token = quote(recipient.mailto_token)
-        targets.append(f"<mailto:{app_settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}>")
-    return {
-        "List-Unsubscribe": ", ".join(targets),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": list_id(newsletter),
-    }
-
-
 def _parts(content: ListContent, newsletter: Newsletter, recipient: Recipient) -> Parts:
-    shared = _shared_parts(
-        translation.get_language() or "",
-        newsletter.name,
-        (content.subject, content.html, content.preheader, content.web_url),
-        (*site(), app_settings.POSTAL_ADDRESS.strip()),
-    )
-    return shared.filled(
+    return shared_parts(content, newsletter).filled(
         {
             "unsubscribe_url": recipient.unsubscribe_url,
             "preferences_url": recipient.preferences_url,
         }
+    )
+
+
+def shared_parts(content: ListContent, newsletter: Newsletter) -> Parts:
+    """The message as every reader of the list gets it, in the current language, with
+    markers where each reader's links go (Parts.filled)."""
+    return _shared_parts(
+        translation.get_language() or "",
+        newsletter.name,
+        (content.subject, content.html, content.preheader, content.web_url),
+        (*site(), app_settings.POSTAL_ADDRESS.strip()),
     )
 
 

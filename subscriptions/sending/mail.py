@@ -19,3 +19,11 @@ class Mail(AnymailMessage):
         if not any(name.lower() == "date" for name in self.extra_headers):
             message.replace_header("Date", format_datetime(datetime.now(UTC)))
         return message
+
+
+class BatchMail(Mail):
+    """One provider call for many readers, each getting a message of their own (anymail's
+    batch send: merge_data, merge_headers, merge_metadata). `rows` names the outbox row of
+    each recipient, so the sender records each one from the provider's per-recipient answer."""
+
+    rows: dict[int, str]  # outbox row id -> that row's recipient address
