@@ -12,8 +12,8 @@ layer can be rearranged without reading another app.
   ready()) and composing list mail (`ListContent`, `compose_list_mail` for confirmed
   subscriptions, `compose_list_batches` the same in batch calls where the provider can
   merge each reader's links and headers, `compose_list_message` to one `Recipient`, such as
-  `list_tester`, an editor's test whose links change nothing), which carries every list's headers, sender and
-  unsubscribe links; `absolute_url` for a link in an email; `send_email` and
+  `list_tester`, an editor's test whose links change nothing), which carries every list's
+  headers, sender and unsubscribe links; `absolute_url` for a link in an email; `send_email` and
   `is_transient_error` for a message sent outside the outbox (an editor's test);
   `EmailPageView` shows an email's HTML part.
 - Work for a worker: `enqueue(task_name, *ids)`, after the current transaction commits.
