@@ -220,7 +220,9 @@ def addressed(mail: Mail, newsletter: Newsletter, content: ListContent) -> Mail:
     """What every list message carries besides its parts and recipients: one tag, the kind;
     the list and the kind in its metadata; no click tracking; the list's provider options."""
     mail.tags = [content.kind]
-    mail.metadata = {"kind": content.kind, "list": newsletter.slug, **(mail.metadata or {})}
+    # anymail's UNSET where nothing was set yet
+    own = mail.metadata if isinstance(mail.metadata, dict) else {}
+    mail.metadata = {"kind": content.kind, "list": newsletter.slug, **own}
     mail.track_clicks = False  # a rewritten unsubscribe link would pass through the provider
     if app_settings.LIST_ESP_EXTRA:
         mail.esp_extra = json.loads(app_settings.LIST_ESP_EXTRA)
