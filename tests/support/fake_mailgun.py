@@ -11,6 +11,7 @@ the client is still there for the answer. Faults: fail the next calls with a sta
 latency.
 """
 
+import argparse
 import json
 import re
 import threading
@@ -36,6 +37,7 @@ class Faults:
 class FakeMailgun:
     def __init__(self) -> None:
         self.accepted: list[dict] = []
+        self.accepted_at: list[tuple[str, float]] = []  # (To, when), for the bench's figures
         self.calls = 0
         self.faults = Faults()
         self.lock = threading.Lock()
@@ -78,6 +80,7 @@ class FakeMailgun:
             call = self.calls
             for to in (value for name, value in fields if name == "to"):
                 self.accepted.append(_personal(fields, to, variables.get(to, {}), call))
+                self.accepted_at.append((to, time.time()))
         return message_id
 
     def _handler(self):
@@ -108,6 +111,16 @@ class FakeMailgun:
                     self.wfile.write(data)
                 except OSError:  # the client went away: the messages stay kept
                     self.close_connection = True
+
+            def do_GET(self) -> None:
+                # What the bench reads from a fake provider running in its own process.
+                with fake.lock:
+                    data = json.dumps({"calls": fake.calls, "accepted": fake.accepted_at})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data.encode())))
+                self.end_headers()
+                self.wfile.write(data.encode())
 
         return Handler
 
@@ -143,3 +156,14 @@ def _personal(fields: list[tuple[str, str]], to: str, variables: dict, call: int
         "Tags": [v for k, v in fields if k == "o:tag"],
         "call": call,
     }
+
+
+if __name__ == "__main__":
+    # A provider for the bench, in its own process so that it takes no CPU from the sender
+    # it measures: python -m tests.support.fake_mailgun --latency 0.1 (prints its API URL).
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.0)
+    server = FakeMailgun()
+    server.faults.latency = parser.parse_args().latency
+    print(server.api_url, flush=True)
+    server._server.serve_forever(poll_interval=0.05)
