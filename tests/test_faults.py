@@ -18,28 +18,13 @@ import pytest
 from subscriptions import services
 from subscriptions.models import ConfirmationEmail, Subscription, WelcomeEmail
 
+from .support.faults import FAST, per_address, settle
 from .support.helpers import sign_up_over_http
 from .support.redis_server import RedisServer
 from .support.stack import require_binary
 from .support.wait import wait_until
 
 pytestmark = pytest.mark.worker
-
-# Short clocks so a test sees several sweeps; the ratios match production's.
-FAST = {
-    "OUTBOX_SWEEP_INTERVAL": "2",
-    "SEND_TIME_LIMIT": "5",
-    "SEND_LEASE": "6",
-    "ANYMAIL_REQUESTS_TIMEOUT": "2.5",  # a provider call is bounded well inside the lease
-    "SEND_BACKOFF_BASE": "1",
-    "SEND_BACKOFF_MAX": "2",
-}
-# settle() waits for the provider to go quiet; calls still coming after this long fail the test.
-SETTLE_TIMEOUT = 120
-
-
-def per_address(fake) -> Counter:
-    return Counter(m["To"].lower() for m in fake.accepted)
 
 
 @pytest.fixture
@@ -65,18 +50,6 @@ def kill_worker_mid_call(
     restarted = time.monotonic()
     wait_until(recorded, timeout=60, what="the send recorded after the restart")
     return in_flight, time.monotonic() - restarted
-
-
-def settle(fake, seconds: float = 4.0) -> None:
-    """Give any duplicate time to show up: wait until no provider call came for `seconds`,
-    longer than a sweep and a backoff."""
-    seen = [-1]
-
-    def quiet() -> bool:
-        before, seen[0] = seen[0], fake.calls
-        return before == seen[0]
-
-    wait_until(quiet, SETTLE_TIMEOUT, interval=seconds, what=f"no provider call for {seconds}s")
 
 
 def test_broker_outage_during_sign_ups_loses_nothing_and_doubles_at_most_the_calls_in_flight(

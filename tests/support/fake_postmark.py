@@ -63,6 +63,15 @@ class FakePostmark:
         self._server.shutdown()
         self._server.server_close()
 
+    def reset(self) -> None:
+        """Forget every call and fault: a provider shared by a module's tests starts each one
+        empty (call it when nothing is in flight)."""
+        with self.lock:
+            self.accepted.clear()
+            self.accepted_at.clear()
+            self.calls = 0
+            self.faults = Faults()
+
     def to(self, address: str) -> list[dict]:
         return [m for m in self.accepted if m["To"].lower() == address.lower()]
 

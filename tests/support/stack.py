@@ -191,8 +191,23 @@ class Stack:
         os.killpg(proc.pid, sig)
         proc.wait(timeout=30)
 
-    def wait_restarted(self, name: str, timeout: float = 30) -> None:
-        wait_until(lambda: self.restarts.get(name), timeout, what=f"{name} to be restarted")
+    def wait_restarted(self, name: str, timeout: float = 30, *, after: int = 0) -> None:
+        """Wait until `name` has been restarted more than `after` times (a stack shared by
+        several tests counts every restart since it started)."""
+        wait_until(
+            lambda: self.restarts.get(name, 0) > after, timeout, what=f"{name} to be restarted"
+        )
+
+    def retire(self, name: str) -> None:
+        """Stop one process for good (no restart), as an operator scaling down would."""
+        self.supervised.pop(name, None)
+        proc = self.procs.pop(name)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
     def publisher(self):
         """A Celery client on this stack's broker, to deliver tasks by hand."""
