@@ -27,7 +27,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench import inside_sending  # noqa: E402
+from bench import inside_edition, inside_sending  # noqa: E402
 from subscriptions import services  # noqa: E402
 from subscriptions.app_settings import app_settings  # noqa: E402
 from subscriptions.guards.abuse import make_form_token  # noqa: E402
@@ -133,6 +133,11 @@ COMMANDS: dict[str, Callable[..., dict[str, Any]]] = {
     "skip_backlog": inside_sending.skip_backlog,
     "queued_at": inside_sending.queued_at,
     "million": inside_sending.a_million,
+    "edition_readers": inside_edition.readers,
+    "edition_draft": inside_edition.draft,
+    "edition_fix": inside_edition.fix,
+    "edition_start": inside_edition.start,
+    "edition_stop": inside_edition.stop,
 }
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def queue(n: int) -> dict[str, Any]:
     record_sign_ups(n, "send")
     with mock.patch.object(dispatch, "publish"):
         services.process_recorded_sign_ups(budget=600)
-    _analyze()
+    analyze()
     return {"queued": ConfirmationEmail.objects.queued().count()}
 
 
@@ -73,10 +73,10 @@ def backlog(n: int) -> dict[str, Any]:
     to the daily list (whose welcome email the demo sets). Inserted in bulk, as an edition's
     rows will be, so that building them takes seconds, not the measured window."""
     with connection.cursor() as cursor:
-        cursor.execute(_SUBSCRIBERS[connection.vendor], ["backlog-", n])
+        cursor.execute(SUBSCRIBERS[connection.vendor], ["backlog-", n])
         for statement in _BACKLOG:
             cursor.execute(statement)
-    _analyze()
+    analyze()
     return {"queued": WelcomeEmail.objects.queued().count()}
 
 
@@ -90,14 +90,14 @@ def a_million(subscribers: int = 250_000) -> dict[str, Any]:
     unsubscribed), and the running counts recounted from them. The smoke run seeds fewer, so
     CI runs the same SQL against today's schema."""
     with connection.cursor() as cursor:
-        cursor.execute(_SUBSCRIBERS[connection.vendor], ["million-", subscribers])
+        cursor.execute(SUBSCRIBERS[connection.vendor], ["million-", subscribers])
         cursor.execute(_SUBSCRIPTIONS)
     counts = services.recount_tallies()
-    _analyze()
+    analyze()
     return {"subscriptions": sum(n for key, n in counts.items() if key.startswith("subs"))}
 
 
-def _analyze() -> None:
+def analyze() -> None:
     # The reference machine's PostgreSQL runs without autovacuum: plans need fresh statistics
     # (and index-only scans a visibility map), as production's autovacuum keeps them.
     if connection.vendor == "postgresql":
@@ -105,7 +105,7 @@ def _analyze() -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-_SUBSCRIBERS = {
+SUBSCRIBERS = {
     # Parameters: the addresses' prefix, then how many. The address is its own address and
     # inbox key here: lower case, no +tag, not Gmail.
     "postgresql": (

@@ -25,7 +25,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load, sending, server, timing
+from bench import edition, load, sending, server, timing
 
 # Targets, for PostgreSQL + Redis on the 2-core reference machine, load generator included.
 RATIO_16 = 0.6  # sign-ups/s against the minimal view, same run, 16 connections
@@ -35,6 +35,9 @@ P_UNKNOWN_SLOWER = (0.4, 0.6)  # P(an unknown address's answer is slower than a 
 LATENCY_P99_MS = 1000.0  # sign-up answer to provider accepted, at 100 sign-ups/s
 SEND_PER_S = 200.0  # emails one worker process sends, provider at 100 ms
 SCRAPE_MS = 200.0  # GET /metrics at a million subscriptions
+FIX_S = 60.0  # an edition's recipients fixed, 1,000,000 readers
+FIX_GROWTH_MB = 20.0  # the fixing process's peak at 1,000,000 readers over its peak at 100,000
+EDITION_PER_S = 400.0  # an edition's recipients a second, per recipient, one worker process
 
 
 def inside(env: dict[str, str], *args: str) -> dict:
@@ -96,7 +99,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="a few seconds, no targets")
     parser.add_argument(
         "--part",
-        choices=("all", "signup", "sending"),
+        choices=("all", "signup", "sending", "edition"),
         default="all",
         help="one part only, when working on it (its targets are checked alone)",
     )
@@ -138,6 +141,9 @@ def main() -> int:
             figures |= signup_part(run, states)
         if options.part in ("all", "sending"):
             figures |= sending_part(run)
+        if options.part in ("all", "edition"):
+            site = (run.url, run.token)
+            figures |= edition.part(inside, run.env, run.workdir, site, run.smoke)
         if smoke or not run.on_postgres:
             print("\n(targets apply to PostgreSQL + Redis, full runs)")
             return 0
@@ -223,7 +229,7 @@ def backlog_part(run: Run, per_second: int, seconds: float) -> dict[str, float]:
         f"of {backlog:,} welcome emails (confirmation worker + general worker): p50 "
         f"{beside['p50_ms']:.0f} ms, p99 {beside['p99_ms']:.0f} ms, max {beside['max_ms']:.0f} "
         f"ms; {'exactly one email each' if beside['exactly_once'] else 'NOT exactly one each'}"
-        f" ({beside['sign_ups']:.0f} sign-ups); {beside['welcomes_in_window']:,} welcome "
+        f" ({beside['sign_ups']:.0f} sign-ups); {beside['big_in_window']:,} welcome "
         f"emails sent in those {beside['window_s']:.1f} s"
     )
     return beside
@@ -248,6 +254,17 @@ def check(figures: dict[str, float]) -> int:
         ),
         f"one worker process >= {SEND_PER_S:g} emails/s": lambda f: f["send_rate"] >= SEND_PER_S,
         f"/metrics at 1M subscriptions < {SCRAPE_MS:g} ms": lambda f: f["scrape_ms"] < SCRAPE_MS,
+        f"edition fixed for 1M readers < {FIX_S:g} s, memory flat (< {FIX_GROWTH_MB:g} MB "
+        "more than at 100,000)": lambda f: (
+            f["edition_fix_s"] < FIX_S and f["edition_fix_growth_mb"] < FIX_GROWTH_MB
+        ),
+        f"edition per recipient, one worker process >= {EDITION_PER_S:g}/s, every reader "
+        "once": lambda f: f["edition_rate"] >= EDITION_PER_S and bool(f["edition_exactly_once"]),
+        f"confirmation p99 < {LATENCY_P99_MS:g} ms at 100/s while an edition sends, every one "
+        "sent once": lambda f: (
+            f["edition_latency_p99_ms"] < LATENCY_P99_MS
+            and bool(f["edition_latency_exactly_once"])
+        ),
     }
     results: dict[str, bool] = {}
     for name, target in targets.items():

@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -149,6 +150,18 @@ def confirmation_latency(
     }
 
 
+@dataclass(frozen=True)
+class BigSend:
+    """A big send of another kind beside the sign-ups: how to queue it (before the workers
+    start), how to start it (they are up), how to stop what is left of it, and the prefix of
+    its addresses."""
+
+    queue: Callable[[dict[str, str]], object]
+    start: Callable[[dict[str, str]], object]
+    stop: Callable[[dict[str, str]], object]
+    prefix: str
+
+
 def latency_beside_backlog(
     inside: Callable[..., dict],
     env: dict[str, str],
@@ -157,33 +170,50 @@ def latency_beside_backlog(
     steady: tuple[int, float],
     backlog: int,
 ) -> dict[str, float]:
+    """The same sign-ups at a steady (rate, seconds), with the recommended layout, while the
+    general worker sends a backlog of `backlog` welcome emails to the same provider."""
+    welcomes = BigSend(
+        queue=lambda e: inside(e, "backlog", str(backlog)),
+        start=lambda e: inside(e, "wake", "welcome"),
+        stop=lambda e: inside(e, "skip_backlog"),
+        prefix="backlog-",
+    )
+    return latency_beside(inside, env, workdir, site, steady, welcomes) | {"backlog": backlog}
+
+
+def latency_beside(
+    inside: Callable[..., dict],
+    env: dict[str, str],
+    workdir: Path,
+    site: tuple[str, str],
+    steady: tuple[int, float],
+    big: BigSend,
+) -> dict[str, float]:
     """The same sign-ups at a steady (rate, seconds), with the recommended layout (the
-    confirmation worker and the general worker), while the general worker sends a backlog of
-    `backlog` welcome emails to the same provider: what an edition to a big list must not
-    delay."""
+    confirmation worker and the general worker), while the general worker sends `big` to the
+    same provider: what a big send must not delay."""
     url, token = site
     with provider(0.1) as provider_url:
         inside(env, "reset")
-        inside(env, "backlog", str(backlog))
+        big.queue(env)
         sender_env = with_provider(env, provider_url)
         with (
             worker(sender_env, workdir, *CONFIRMATION_WORKER),
             worker(sender_env, workdir, *GENERAL_WORKER),
         ):
-            inside(sender_env, "wake", "welcome")
+            big.start(sender_env)
             answered = _steady_sign_ups(url, token, *steady)
-            # The fake's list holds every welcome too: polled less often, so that serving it
+            # The fake's list holds the big send's too: polled less often, so that serving it
             # does not slow the fake down for the rest.
             _until(lambda: _got_all(provider_url, answered), 60, "every confirmation", 0.5)
             time.sleep(2)  # any duplicate shows up meanwhile
             sent = accepted(provider_url)
-            inside(env, "skip_backlog")  # the general worker then stops at once
+            big.stop(env)  # the general worker then stops at once
     mine = [(to, at) for to, at in sent if to in answered]
     window = (min(answered.values()), max(at for _, at in mine))
-    welcomes = sum(to.startswith("backlog-") and window[0] <= at <= window[1] for to, at in sent)
+    others = sum(to.startswith(big.prefix) and window[0] <= at <= window[1] for to, at in sent)
     return _latencies(answered, mine) | {
-        "backlog": backlog,
-        "welcomes_in_window": welcomes,
+        "big_in_window": others,
         "window_s": window[1] - window[0],
     }
 
