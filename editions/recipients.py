@@ -11,6 +11,7 @@ The SQL is the same on PostgreSQL and SQLite: a window function picks the first 
 and ON CONFLICT DO NOTHING keeps the (edition, inbox) constraint if a chunk ever ran twice.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,16 +60,13 @@ def fix_chunk(edition: Edition, now: datetime) -> Chunk:
     upto = _chunk_end(after)
     with connection.cursor() as cursor:
         cursor.execute(*_insert(edition, after, upto, now))
-    counts = dict(
-        EditionMessage.objects.filter(edition=edition, **_range(after, upto))
-        .values_list("skip_reason")
-        .annotate(n=Count("pk"))
-        .values_list("skip_reason", "n")
-    )
+        # What the INSERT wrote, from its own RETURNING (PostgreSQL, and SQLite since 3.35):
+        # counting the edition's rows afterwards read every row written so far, each chunk.
+        reasons = Counter(reason for (reason,) in cursor.fetchall())
     edition.fixed_through = upto or edition.fixed_through
     return Chunk(
-        queued=counts.get(SkipReason.NONE, 0),
-        skipped=counts.get(SkipReason.SAME_INBOX, 0),
+        queued=reasons[SkipReason.NONE],
+        skipped=reasons[SkipReason.SAME_INBOX],
         last=upto is None,
     )
 
@@ -77,10 +75,6 @@ def _chunk_end(after: str) -> str | None:
     """The last inbox key of the chunk after `after`; None when the rest fits in one."""
     keys = Inbox.objects.filter(key__gt=after).order_by("key").values_list("key", flat=True)
     return keys[CHUNK - 1 : CHUNK].first()
-
-
-def _range(after: str, upto: str | None) -> dict[str, str]:
-    return {"inbox_key__gt": after, **({"inbox_key__lte": upto} if upto is not None else {})}
 
 
 def _insert(edition: Edition, after: str, upto: str | None, now: datetime) -> tuple[str, list]:
@@ -117,6 +111,7 @@ def _insert(edition: Edition, after: str, upto: str | None, now: datetime) -> tu
         ) ranked
         WHERE 1 = 1
         ON CONFLICT DO NOTHING
+        RETURNING skip_reason
     """  # noqa: S608 (table names from the models; every value is a parameter)
     params: list = [edition.pk, SkipReason.SAME_INBOX, OutboxState.QUEUED, OutboxState.SKIPPED]
     params += [now, now]

@@ -75,7 +75,7 @@ def send_due(kind: Kind, *, budget: float = 20.0) -> int:
     the calls wait on the network, the composing needs the CPU. Stops after `budget` seconds
     and wakes a fresh task for the rest, inside the time limit.
     """
-    taken, started, in_flight = 0, time.monotonic(), deque[_Batch]()
+    taken, started, in_flight, spread = 0, time.monotonic(), deque[_Batch](), False
     while True:
         over = time.monotonic() - started > budget
         limit = 0 if over else _allowance(kind)
@@ -83,6 +83,7 @@ def send_due(kind: Kind, *, budget: float = 20.0) -> int:
         if claimed:
             in_flight.append(_start(kind, claimed))
             taken += len(claimed)
+        spread = spread or _spread(kind, len(claimed), limit)
         if in_flight and (not claimed or len(in_flight) > 1):
             _finish(kind, in_flight.popleft())
         if not claimed and not in_flight:
@@ -94,6 +95,16 @@ def send_due(kind: Kind, *, budget: float = 20.0) -> int:
     if taken:
         logger.info("event=outbox.send_due kind=%s taken=%s", kind.name, taken)
     return taken
+
+
+def _spread(kind: Kind, claimed: int, limit: int) -> bool:
+    """At a backlog (a full claim), one more wake-up, for a worker process with nothing to
+    do: each process drains a kind one turn at a time (dispatch.run_alone), so without it a
+    second worker would only ever take the first one's follow-up, in turns."""
+    if not claimed or claimed < limit:
+        return False
+    dispatch.publish(services.SEND_DUE_OF_TASK, (kind.name,))
+    return True
 
 
 def _allowance(kind: Kind) -> int:

@@ -191,3 +191,16 @@ def test_a_sending_editions_page_shows_its_figures(editor_client, edition, reade
     deliver(edition)
     page = editor_client.get(f"/admin/editions/edition/{edition.pk}/change/").content.decode()
     assert "3 recipients: 3 sent, 0 skipped, 0 refused, 0 failed, 0 to go" in page
+
+
+def test_a_backlog_wakes_one_more_worker_process_once_per_turn(edition, daily, settings):
+    settings.SEND_BATCH = 2
+    for n in range(5):
+        reader(daily, f"b{n}@example.com")
+    services.start_send(edition=edition, actor="editor:kate")
+    tasks.fix_recipients.apply(args=(edition.pk,))
+    with mock.patch("subscriptions.core.dispatch.publish") as publish:
+        send_due_of.apply(args=("edition",))
+    wake_ups = [c.args for c in publish.call_args_list if c.args[1] == ("edition",)]
+    assert wake_ups == [("subscriptions.tasks.send_due_of", ("edition",))]
+    assert len(mail.outbox) == 5

@@ -53,3 +53,17 @@ def test_past_its_budget_a_drain_queues_the_task_for_what_is_left(monkeypatch):
 
     assert dispatch.run_alone("t.budget", (), run, budget=0.05) >= 1
     assert published == [("t.budget", ())]
+
+
+def test_the_follow_up_past_the_budget_finds_the_drain_free_to_take_it(monkeypatch):
+    # The follow-up may reach another thread of this very process at once: it must find the
+    # drain let go of, or it would leave a note no one reads, and the rest would wait for
+    # beat's sweep.
+    taken_by_follow_up = []
+
+    def follow_up(name, *args):
+        taken_by_follow_up.append(dispatch.run_alone("t.follow", (), lambda: 7, budget=5))
+
+    monkeypatch.setattr(dispatch, "enqueue", follow_up)
+    assert dispatch.run_alone("t.follow", (), lambda: 1, budget=-1) == 0  # over at once
+    assert taken_by_follow_up == [7]

@@ -92,18 +92,22 @@ def run_alone(
     with _woken_lock:
         lock, asked = _alone.setdefault((task_name, args), (threading.Lock(), threading.Event()))
     asked.set()
-    taken, started = 0, time.monotonic()
+    taken, started, over = 0, time.monotonic(), False
     # The outer loop: a note left just as the drain let go of the lock is not missed.
-    while asked.is_set() and lock.acquire(blocking=False):
+    while not over and asked.is_set() and lock.acquire(blocking=False):
         try:
-            while asked.is_set():
-                if time.monotonic() - started > budget:
-                    enqueue(task_name, *args)
-                    return taken
-                asked.clear()
-                taken += run()
+            while asked.is_set() and not over:
+                over = time.monotonic() - started > budget
+                if not over:
+                    asked.clear()
+                    taken += run()
         finally:
             lock.release()
+    if over:
+        # Queued once the lock is let go: a follow-up that reached another thread of this
+        # process while the lock was still held would leave its note and return, and no one
+        # would take the turn it asked for.
+        enqueue(task_name, *args)
     return taken
 
 
