@@ -76,7 +76,9 @@ def _messages(rows: list[EditionMessage]) -> dict[int, AnymailMessage | None]:
     prefetch_related_objects(
         rows, "edition__newsletter", "subscription__subscriber", "subscription__newsletter"
     )
-    contents = {row.edition_id: content_of(row.edition) for row in rows}
+    # Once per edition: rendering the body was a third of a row's cost when done per row.
+    editions = {row.edition_id: row.edition for row in rows}
+    contents = {pk: content_of(edition) for pk, edition in editions.items()}
     return compose_list_batches(
         [(row.pk, row.subscription, _with_row(contents[row.edition_id], row)) for row in rows]
     )

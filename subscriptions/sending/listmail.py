@@ -141,7 +141,10 @@ def reader(subscription: Subscription) -> Recipient | None:
         language=subscription.subscriber.language,
         unsubscribe_url=unsubscribe_url(subscription),
         preferences_url=preferences_url(subscription.subscriber_id),
-        mailto_token=make_unsubscribe_token(subscription.pk),
+        # Only where a mailbox takes unsubscribes: signing is a good part of a reader's cost.
+        mailto_token=make_unsubscribe_token(subscription.pk)
+        if app_settings.UNSUBSCRIBE_MAILTO
+        else "",
         metadata={"subscription": str(subscription.pk)},
     )
 
