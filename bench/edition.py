@@ -172,7 +172,10 @@ def part(
             + "; "
             + _once(s)
         )
-    print("Batch mode: not built")
+    print(
+        "Batch mode (Mailgun, LIST_BATCH_SIZE readers a call): built and tested, "
+        "not yet measured here"
+    )
     beside = latency_during(inside, env, workdir, site, sizes.steady, readers)
     print(
         f"Confirmation latency at {sizes.steady[0]} sign-ups/s for {sizes.steady[1]:g} s while "
