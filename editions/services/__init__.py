@@ -5,7 +5,6 @@ call them through this package."""
 from .drafts import MoveRefused, NotADraft, author_actor, create_draft, move, update_draft
 from .proofs import (
     SEND_TEST_TASK,
-    TEST_LEASE,
     TEST_LIMIT,
     TestNotSentYet,
     TestRefused,
@@ -25,7 +24,6 @@ from .sends import (
 __all__ = [
     "FIX_RECIPIENTS_TASK",
     "SEND_TEST_TASK",
-    "TEST_LEASE",
     "TEST_LIMIT",
     "MoveRefused",
     "NotADraft",

@@ -1,17 +1,16 @@
 """Editors' test emails of an edition ("Send a test to me"): asked for in the admin, sent by
-a worker to the editor's own address only, once, under a lease of the test's own."""
+a worker to the editor's own address only, once, under the outbox's lease."""
 
 from datetime import timedelta
 
 from anymail.exceptions import AnymailError
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from subscriptions.api import enqueue, is_transient_error, ratelimit, send_email
+from subscriptions.api import services as subscription_services
 from subscriptions.models import OutboxState
 
 from .. import composing
@@ -21,8 +20,6 @@ from ..models import Edition, EditionTest
 TEST_LIMIT = "5/minute"
 TEST_LIMIT_NAMESPACE = "edition-test"
 SEND_TEST_TASK = "editions.tasks.send_test"
-# A worker holds a claimed test this long; one killed mid-send lets another take it after.
-TEST_LEASE = timedelta(minutes=2)
 
 
 class TestRefused(ValueError):
@@ -82,18 +79,9 @@ def send_test(*, test_id: int) -> str:
 
 
 def _claim(test_id: int) -> EditionTest | None:
-    now = timezone.now()
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    claimed = (
-        EditionTest.objects.filter(free, pk=test_id, state=OutboxState.QUEUED)
-        .order_by()
-        .update(
-            claimed_until=now + TEST_LEASE,
-            attempts=F("attempts") + 1,
-            first_attempt_at=Coalesce("first_attempt_at", Value(now)),
-        )
-    )
-    if not claimed:
+    # The outbox's own claim (a lease of SEND_LEASE, taken in one conditional UPDATE), as
+    # for every kind's rows: a test is an outbox row, though no declared kind.
+    if not subscription_services.claim(kind=EditionTest, item_id=test_id):
         return None
     return EditionTest.objects.select_related("edition__newsletter").get(pk=test_id)
 
@@ -111,11 +99,7 @@ def unsent_tests(*, older_than: timedelta, within: timedelta) -> list[int]:
     """Tests still queued with no live claim, asked for between `within` and `older_than`
     ago: those whose task the broker lost (beat's sweep queues them again)."""
     now = timezone.now()
-    return list(
-        EditionTest.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-            state=OutboxState.QUEUED,
-            created_at__lt=now - older_than,
-            created_at__gte=now - within,
-        ).values_list("pk", flat=True)
+    unsent = EditionTest.objects.claimable(now=now).filter(
+        created_at__lt=now - older_than, created_at__gte=now - within
     )
+    return list(unsent.values_list("pk", flat=True))
