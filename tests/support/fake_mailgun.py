@@ -14,16 +14,15 @@ latency.
 import argparse
 import json
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
 
-from .wait import wait_until
+from .loopback import LoopbackProvider
 
 _VARIABLE = re.compile(r"%recipient\.([^%]+)%")
 
@@ -34,38 +33,14 @@ class Faults:
     latency: float = 0.0
 
 
-class FakeMailgun:
+class FakeMailgun(LoopbackProvider):
     def __init__(self) -> None:
-        self.accepted: list[dict] = []
-        self.accepted_at: list[tuple[str, float]] = []  # (To, when), for the bench's figures
-        self.calls = 0
         self.faults = Faults()
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__()
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v3"
-
-    def start(self) -> "FakeMailgun":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def to(self, address: str) -> list[dict]:
-        return [m for m in self.accepted if m["To"].lower() == address.lower()]
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
-        wait_until(lambda: len(self.accepted) >= count, timeout, interval=0.05,
-                   what=f"{count} message(s) accepted by the fake Mailgun")  # fmt: skip
-        return list(self.accepted)
+        return f"http://127.0.0.1:{self.port}/v3"
 
     def _decide(self) -> int:
         with self.lock:
@@ -166,4 +141,4 @@ if __name__ == "__main__":
     server = FakeMailgun()
     server.faults.latency = parser.parse_args().latency
     print(server.api_url, flush=True)
-    server._server.serve_forever(poll_interval=0.05)
+    server.serve()

@@ -12,13 +12,12 @@ its message went out. `accepted` is what the provider would deliver. The injecte
 
 import argparse
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from .wait import wait_until
+from .loopback import LoopbackProvider
 
 INACTIVE = (
     "You tried to send to a recipient that has been marked as inactive.\n"
@@ -37,31 +36,15 @@ class Faults:
     latencies: list[float] = field(default_factory=list)  # one per upcoming call, then latency
 
 
-class FakePostmark:
+class FakePostmark(LoopbackProvider):
     def __init__(self) -> None:
-        self.accepted: list[dict] = []
-        self.accepted_at: list[tuple[str, float]] = []  # (To, when), for latency figures
-        self.calls = 0
         self.in_flight = 0  # calls read and not yet answered: what a killed caller leaves
         self.faults = Faults()
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def start(self) -> "FakePostmark":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"http://127.0.0.1:{self.port}/"
 
     def reset(self) -> None:
         """Forget every call and fault: a provider shared by a module's tests starts each one
@@ -71,19 +54,6 @@ class FakePostmark:
             self.accepted_at.clear()
             self.calls = 0
             self.faults = Faults()
-
-    def to(self, address: str) -> list[dict]:
-        return [m for m in self.accepted if m["To"].lower() == address.lower()]
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
-        """Every message accepted, once there are at least `count`."""
-        wait_until(
-            lambda: len(self.accepted) >= count,
-            timeout,
-            interval=0.05,
-            what=f"{count} message(s) accepted by the fake provider",
-        )
-        return list(self.accepted)
 
     def _delay(self) -> float:
         with self.lock:
@@ -187,4 +157,4 @@ if __name__ == "__main__":
     server = FakePostmark()
     server.faults.latency = parser.parse_args().latency
     print(server.url, flush=True)
-    server._server.serve_forever(poll_interval=0.05)
+    server.serve()
